@@ -1,0 +1,2 @@
+"""insbench: benchmark MLIPs against inelastic neutron scattering spectra."""
+__version__ = "0.1.0"

@@ -1,0 +1,252 @@
+"""score_spectrum: all spectral scores of one simulated spectrum against a measured one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..spectra import Spectrum1D
+from .background import (
+    BackgroundFit,
+    check_measured,
+    check_window,
+    fit_scale_and_background,
+)
+from .distances import cosine_overlap, wasserstein1_cm1
+from .errors import MetricInputError
+from .peaks import PeakMatch, PeakTable, match_peaks, pick_peaks
+from .settings import ScoringSettings
+
+
+@dataclass(frozen=True)
+class SpectralScores:
+    """Scores of one prediction in one window (lo, hi in cm-1).
+
+    * ``w1_cm1``: Wasserstein-1 distance (cm-1, lower is better; worst = window width);
+    * ``cosine``: cosine overlap in [0, 1] (higher is better; worst = 0);
+    * ``peak_mae_cm1``: mean |simulated - reference| of matched peak positions
+      (cm-1; worst = ``settings.max_distance_cm1``);
+    * ``peak_mean_shift_cm1``: signed mean (simulated - reference) of matched
+      peaks, positive = model too stiff; None when nothing matched;
+    * ``n_matched`` / ``n_reference_peaks`` (``peak_recall``): how many measured
+      peaks the model reproduces within the gate;
+    * ``problems``: why the prediction got a worst value, empty if it did not;
+    * ``notes``: observations that did not change a score (fitted scale 0,
+      unmatched reference peaks).
+    """
+
+    window_cm1: tuple[float, float]
+    w1_cm1: float
+    cosine: float
+    peak_mae_cm1: float
+    peak_mean_shift_cm1: float | None
+    n_reference_peaks: int
+    n_matched: int
+    fit: BackgroundFit | None
+    reference_peaks: PeakTable
+    simulated_peaks: PeakTable | None
+    match: PeakMatch | None
+    problems: tuple[str, ...]
+    notes: tuple[str, ...]
+    settings: ScoringSettings
+
+    @property
+    def peak_recall(self) -> float:
+        """Fraction of reference peaks matched (0..1); not thresholded yet."""
+        return (
+            self.n_matched / self.n_reference_peaks if self.n_reference_peaks else 0.0
+        )
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The thresholded metric values by name (the keys of thresholds.toml)."""
+        return {
+            "w1_cm1": self.w1_cm1,
+            "cosine": self.cosine,
+            "peak_mae_cm1": self.peak_mae_cm1,
+        }
+
+    def to_dict(self, include_arrays: bool = True) -> dict[str, Any]:
+        """JSON-safe dictionary; ``include_arrays`` adds the fitted curves."""
+        return {
+            "window_cm1": list(self.window_cm1),
+            **self.metrics,
+            "peak_mean_shift_cm1": self.peak_mean_shift_cm1,
+            "n_reference_peaks": self.n_reference_peaks,
+            "n_matched": self.n_matched,
+            "peak_recall": self.peak_recall,
+            "problems": list(self.problems),
+            "notes": list(self.notes),
+            "settings": self.settings.to_dict(),
+            "fit": None if self.fit is None else self.fit.to_dict(include_arrays),
+            "reference_peaks": self.reference_peaks.to_dict(),
+            "simulated_peaks": None
+            if self.simulated_peaks is None
+            else self.simulated_peaks.to_dict(),
+            "match": None if self.match is None else self.match.to_dict(),
+        }
+
+
+def _describe(settings: ScoringSettings) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in settings.peak_picking().items())
+
+
+def _prediction_problem(
+    simulated: Spectrum1D | None,
+    measured_x: np.ndarray,
+    lo: float,
+    hi: float,
+    settings: ScoringSettings,
+) -> str | None:
+    """Why the simulated spectrum cannot be scored at all, or None if it can."""
+    if simulated is None:
+        return "no simulated spectrum was given"
+    x, y = np.asarray(simulated.energy_cm1), np.asarray(simulated.intensity)
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        return "simulated spectrum contains NaN or infinite values"
+    if x[-1] < lo or x[0] > hi:
+        return (
+            f"simulated spectrum covers {x[0]:g}-{x[-1]:g} cm-1, which does not overlap "
+            f"the window {lo:g}-{hi:g} cm-1"
+        )
+    peak = float(np.max(np.abs(y)))
+    if peak > 0.0 and float(np.min(y)) < -settings.negative_tolerance_fraction * peak:
+        return (
+            f"simulated spectrum has negative intensities (down to {np.min(y):.3g}, "
+            f"max |intensity| {peak:.3g}); an INS spectrum cannot be negative"
+        )
+    if not np.any(simulated.interpolate_to(measured_x) > 0.0):
+        return f"simulated spectrum is zero everywhere in the window {lo:g}-{hi:g} cm-1"
+    return None
+
+
+def score_spectrum(
+    simulated: Spectrum1D | None,
+    measured: Spectrum1D,
+    window_cm1: tuple[float, float],
+    settings: ScoringSettings | None = None,
+) -> SpectralScores:
+    """Compare a simulated INS spectrum with a measured one inside a window.
+
+    1. The measured (reference) spectrum is checked; problems with it raise
+       :class:`MetricInputError` (NaN, window outside the data, fewer than
+       ``settings.min_points_in_window`` points, no peaks in the window).
+    2. Reference peaks are picked on the measured spectrum itself, so they do
+       not depend on the model; simulated peaks on the simulated spectrum on
+       its own grid, with the same parameters; they are matched with the gate
+       ``settings.max_distance_cm1``.
+    3. ``fit_scale_and_background`` scales the simulation and removes a
+       smooth background; W1 and cosine compare ``measured_minus_background``
+       with the simulated spectrum on the measured grid (``scaled_simulated``
+       up to the scale, which the normalisation removes), both clipped at 0
+       and area-normalised.  A fitted scale of 0 (no positive multiple of the
+       simulation helps) is recorded in ``notes``; the shape scores are still
+       defined and degrade smoothly instead of jumping to the worst value.
+
+    A bad prediction never raises: no spectrum (None), NaN values, a
+    spectrum outside the window, zero or negative intensities, or no peaks in
+    the window (a featureless spectrum can mimic the measured background)
+    give the worst values (W1 = window width, cosine = 0, peak MAE =
+    max_distance_cm1), and ``problems`` says why.  No simulated peak within
+    the gate gives the worst peak MAE only.
+    """
+    settings = settings or ScoringSettings()
+    lo, hi = check_window(window_cm1)
+    cut = check_measured(measured, (lo, hi), settings.min_points_in_window)
+    reference_peaks = pick_peaks(measured, (lo, hi), **settings.peak_picking())
+    if len(reference_peaks) == 0:
+        raise MetricInputError(
+            f"{measured.label or 'measured spectrum'}: no peaks found in {lo:g}-{hi:g} cm-1 "
+            f"({_describe(settings)}); lower prominence_fraction or choose another window"
+        )
+    worst = {
+        "w1_cm1": hi - lo,
+        "cosine": 0.0,
+        "peak_mae_cm1": settings.max_distance_cm1,
+    }
+
+    def result(
+        problems: list[str],
+        notes: list[str] | None = None,
+        fit: BackgroundFit | None = None,
+        sim_peaks: PeakTable | None = None,
+        match: PeakMatch | None = None,
+        **values: float,
+    ) -> SpectralScores:
+        scores = {**worst, **values}
+        return SpectralScores(
+            window_cm1=(lo, hi),
+            w1_cm1=float(scores["w1_cm1"]),
+            cosine=float(scores["cosine"]),
+            peak_mae_cm1=float(scores["peak_mae_cm1"]),
+            peak_mean_shift_cm1=None if match is None else match.mean_shift_cm1,
+            n_reference_peaks=len(reference_peaks),
+            n_matched=0 if match is None else match.n_matched,
+            fit=fit,
+            reference_peaks=reference_peaks,
+            simulated_peaks=sim_peaks,
+            match=match,
+            problems=tuple(problems),
+            notes=tuple(notes or ()),
+            settings=settings,
+        )
+
+    problem = _prediction_problem(simulated, cut.energy_cm1, lo, hi, settings)
+    if problem is not None:
+        return result([problem])
+    assert simulated is not None
+
+    sim_peaks = pick_peaks(simulated, (lo, hi), **settings.peak_picking())
+    if len(sim_peaks) == 0:
+        featureless = (
+            f"simulated spectrum has no peaks in {lo:g}-{hi:g} cm-1 ({_describe(settings)}); "
+            "a featureless spectrum can mimic the measured background, so it gets the worst score"
+        )
+        return result([featureless], sim_peaks=sim_peaks)
+
+    fit = fit_scale_and_background(
+        simulated,
+        measured,
+        (lo, hi),
+        settings.background_form,
+        min_points=settings.min_points_in_window,
+    )
+    problems: list[str] = []
+    notes: list[str] = []
+    values: dict[str, float] = {}
+    if not fit.scale > 0.0:
+        notes.append(
+            "fitted scale is 0: no positive multiple of the simulated spectrum improves the fit, "
+            "so the background was fitted to the measured spectrum alone"
+        )
+    measured_left = np.clip(fit.measured_minus_background, 0.0, None)
+    # Area normalisation removes the scale, so the unscaled interpolation is used:
+    # identical to scaled_simulated for scale > 0 and still defined for scale = 0.
+    simulated_on_grid = np.clip(simulated.interpolate_to(fit.energy_cm1), 0.0, None)
+    if not np.any(measured_left > 0.0):
+        problems.append(
+            "nothing of the measured spectrum is left after subtracting the fitted background"
+        )
+    else:
+        x = fit.energy_cm1
+        values["w1_cm1"] = wasserstein1_cm1(x, measured_left, simulated_on_grid)
+        values["cosine"] = cosine_overlap(x, measured_left, simulated_on_grid)
+
+    match = match_peaks(
+        reference_peaks, sim_peaks, max_distance_cm1=settings.max_distance_cm1
+    )
+    if match.mae_cm1 is None:
+        problems.append(
+            f"none of the {len(sim_peaks)} simulated peaks lies within "
+            f"{settings.max_distance_cm1:g} cm-1 of a reference peak"
+        )
+    else:
+        values["peak_mae_cm1"] = match.mae_cm1
+    if match.unmatched_reference_cm1.size:
+        notes.append(
+            f"{match.unmatched_reference_cm1.size} of {len(reference_peaks)} reference peaks unmatched "
+            f"(at {', '.join(f'{v:.0f}' for v in match.unmatched_reference_cm1)} cm-1)"
+        )
+    return result(problems, notes, fit=fit, sim_peaks=sim_peaks, match=match, **values)

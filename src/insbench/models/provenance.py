@@ -1,0 +1,99 @@
+"""Provenance of a model: which file (and its sha256) and which package versions."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from insbench.models.spec import D3_DAMPING, D3_METHOD
+
+if TYPE_CHECKING:
+    from insbench.models.spec import MLIPSpec
+
+#: Distribution names whose versions matter for each kind of model.
+_PACKAGES: dict[str, tuple[str, ...]] = {
+    "mace": ("torch", "e3nn", "mace-torch"),
+    "sevennet": ("torch", "e3nn", "sevenn"),
+    "chgnet": ("torch", "chgnet"),
+    "xtb": ("tblite",),
+    "plugin": (),
+}
+
+
+def sha256_file(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def package_version(distribution: str) -> str | None:
+    """Installed version of ``distribution`` (``None`` when it is not installed)."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _package_dir(module: str) -> Path | None:
+    found = importlib.util.find_spec(module)
+    if found is None or not found.submodule_search_locations:
+        return None
+    return Path(next(iter(found.submodule_search_locations)))
+
+
+def chgnet_weight_file(version: str) -> Path | None:
+    """The CHGNet weight file shipped in the chgnet wheel for ``version`` (no import)."""
+    root = _package_dir("chgnet")
+    if root is None:
+        return None
+    matches = sorted((root / "pretrained" / version).glob("*.pth.tar"))
+    return matches[0] if matches else None
+
+
+def sevennet_weight_file(checkpoint: str) -> Path:
+    """The SevenNet checkpoint file for a pretrained name such as ``7net-0``."""
+    from sevenn.util import pretrained_name_to_path
+
+    return Path(pretrained_name_to_path(checkpoint))
+
+
+def model_file(spec: MLIPSpec) -> Path | None:
+    """The weight file behind ``spec``, if there is one."""
+    if spec.path is not None:
+        return Path(spec.path)
+    if spec.kind == "sevennet":
+        return sevennet_weight_file(spec.option("checkpoint", "7net-0"))
+    if spec.kind == "chgnet":
+        return chgnet_weight_file(spec.option("version", "0.3.0"))
+    return None
+
+
+def spec_identity(spec: MLIPSpec) -> dict[str, Any]:
+    """The dict returned by :meth:`MLIPSpec.identity`."""
+    packages = {name: package_version(name) for name in _PACKAGES[spec.kind]}
+    d3: dict[str, Any] | None = None
+    if spec.d3:
+        d3 = {"method": D3_METHOD, "damping": D3_DAMPING, "package": "dftd3"}
+        packages["dftd3"] = package_version("dftd3")
+    packages["ase"] = package_version("ase")
+    path = model_file(spec)
+    file_info = None
+    if path is not None and path.is_file():
+        file_info = {"path": str(path), "sha256": sha256_file(path)}
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "source": spec.source,
+        "description": spec.description,
+        "model_file": file_info,
+        "options": {key: value for key, value in spec.options},
+        "packages": packages,
+        "d3": d3,
+        "dispersion_included": spec.dispersion,
+    }

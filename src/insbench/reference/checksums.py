@@ -1,0 +1,44 @@
+"""sha256 of data files, and verification against a manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from insbench.reference.errors import ChecksumError
+
+#: A sha256 as written in manifests: 64 lower-case hexadecimal digits.
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+
+_CHUNK = 1 << 20
+
+
+def sha256_bytes(data: bytes) -> str:
+    """The sha256 of ``data`` as 64 lower-case hex digits."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path | str) -> str:
+    """The sha256 of the file at ``path``, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_verified(path: Path, expected_sha256: str, manifest: Path | str) -> bytes:
+    """The bytes of ``path``, after checking they hash to ``expected_sha256``.
+
+    Returning the verified bytes (rather than a yes/no) lets callers parse exactly
+    what was checked, so a file cannot change between check and use.
+
+    Raises:
+        ChecksumError: the file's sha256 differs from the manifest's.
+    """
+    data = path.read_bytes()
+    actual = sha256_bytes(data)
+    if actual != expected_sha256:
+        raise ChecksumError(path, expected_sha256, actual, manifest)
+    return data

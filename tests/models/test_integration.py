@@ -1,0 +1,70 @@
+"""Every built-in model gives finite energy, forces and stress on the hexane cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from insbench.models import check_conformance, resolve_mlip
+from insbench.models.elements import calculator_elements
+
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mace-tiny",
+        pytest.param("sevennet-0", marks=SLOW),
+        pytest.param("sevennet-0+d3", marks=SLOW),
+        pytest.param("chgnet", marks=SLOW),
+        pytest.param("gfn2-xtb", marks=SLOW),
+    ],
+)
+def test_builtin_model_on_hexane(name: str, hexane) -> None:
+    spec = resolve_mlip(name)
+    calc = spec.make_calculator()
+    report = check_conformance(calc, hexane, model_name=name)
+    assert report.elements_checked and report.stress_shape == (6,)
+    assert np.isfinite(report.energy_ev)
+    identity = spec.identity()
+    assert identity["name"] == name
+    if spec.kind in ("mace", "sevennet", "chgnet"):
+        assert len(identity["model_file"]["sha256"]) == 64
+        assert identity["packages"]["torch"]
+
+
+@SLOW
+def test_sevennet_0_element_list_matches_checkpoint() -> None:
+    spec = resolve_mlip("sevennet-0")
+    calc = spec.make_calculator(guard=False)
+    assert calculator_elements(calc) == spec.elements
+
+
+@SLOW
+def test_sevennet_plus_d3_is_sevennet_plus_dftd3(hexane) -> None:
+    from insbench.models.d3 import make_d3_calculator
+
+    def run(calc):
+        atoms = hexane.copy()
+        atoms.calc = calc
+        return atoms.get_potential_energy(), atoms.get_forces(), atoms.get_stress()
+
+    e, f, s = run(resolve_mlip("sevennet-0+d3").make_calculator())
+    e0, f0, s0 = run(resolve_mlip("sevennet-0").make_calculator())
+    e1, f1, s1 = run(make_d3_calculator())
+    assert e == pytest.approx(e0 + e1, abs=1e-6)
+    np.testing.assert_allclose(f, f0 + f1, atol=1e-6)
+    np.testing.assert_allclose(s, s0 + s1, atol=1e-8)
+
+
+@SLOW
+def test_gfn2_xtb_fresh_calculation_is_reproducible(hexane) -> None:
+    calc = resolve_mlip("gfn2-xtb").make_calculator()
+    atoms = hexane.copy()
+    atoms.calc = calc
+    first = atoms.get_potential_energy()
+    atoms.positions[0, 0] += 0.01
+    atoms.get_potential_energy()
+    atoms.positions[0, 0] -= 0.01
+    assert atoms.get_potential_energy() == pytest.approx(first, abs=1e-6)
