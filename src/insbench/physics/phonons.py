@@ -148,9 +148,11 @@ def produce_force_constants(phonon, forces: np.ndarray) -> None:
 
 
 def summarise(phonon, n_reused: int, imaginary_tolerance_cm1: float = 5.0) -> PhononSummary:
-    from phonopy.units import THzToCm  # type: ignore[attr-defined]
+    from phonopy.physical_units import get_physical_units
 
-    frequencies_cm1 = phonon.get_frequencies([0.0, 0.0, 0.0]) * THzToCm
+    phonon.run_qpoints([[0.0, 0.0, 0.0]])
+    frequencies_thz = phonon.get_qpoints_dict()["frequencies"][0]
+    frequencies_cm1 = np.asarray(frequencies_thz) * get_physical_units().THzToCm
     non_acoustic = np.sort(frequencies_cm1)[3:]
     return PhononSummary(
         supercell_diagonal=tuple(int(n) for n in np.diag(phonon.supercell_matrix)),  # type: ignore[arg-type]

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+
+from insbench._paths import shipped_dir
 
 from insbench.reference.schema import MANIFEST_NAME
 
@@ -49,21 +50,8 @@ class FixtureDir:
 
 
 def packaged_root() -> Path | None:
-    """The reference data shipped with insbench, or None if there is none.
-
-    A wheel force-includes it as ``insbench/_data/reference_data``; an editable or
-    source checkout keeps it at ``<repo>/reference_data`` next to ``src/``.
-    """
-    try:
-        wheel_data = resources.files("insbench").joinpath("_data", "reference_data")
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - insbench is always importable here
-        wheel_data = None
-    if isinstance(wheel_data, Path) and wheel_data.is_dir():
-        return wheel_data
-    checkout = Path(__file__).resolve().parents[3] / "reference_data"
-    if checkout.is_dir() and (checkout.parent / "src" / "insbench").is_dir():
-        return checkout
-    return None
+    """The reference data shipped with insbench, or None if there is none."""
+    return shipped_dir("reference_data")
 
 
 def search_path() -> list[SearchRoot]:

@@ -1,0 +1,47 @@
+"""Spectral agreement: does the model's simulated INS spectrum match the reference?
+
+Parametrised over (model x system x pressure x cell mode x reference kind x scoring
+window x metric) from the installed fixtures and the thresholds file. Each test
+judges one number against its declared threshold and prints it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from insbench.cases import spectral_items
+from insbench.metrics import load_thresholds
+from insbench.models import UnsupportedElementError
+from insbench.reference import list_fixtures, load_fixture
+
+
+def _latest_fixtures():
+    systems = sorted({summary.system for summary in list_fixtures() if summary.problem is None})
+    return [load_fixture(system) for system in systems]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "spectral_item" not in metafunc.fixturenames:
+        return
+    thresholds = load_thresholds()
+    cell_mode = metafunc.config.getoption("--insbench-cell-mode")
+    params = []
+    for fixture in _latest_fixtures():
+        for item in spectral_items(fixture, thresholds, cell_mode):
+            params.append(pytest.param((fixture.system, fixture.version, item), id=item.id))
+    metafunc.parametrize("spectral_item", params)
+
+
+def test_spectral_agreement(mlip, insbench, spectral_item):
+    system, version, item = spectral_item
+    fixture = load_fixture(system, version)
+    try:
+        evaluation = insbench.spectral_evaluation(mlip, fixture, item.case, item.reference_kind)
+    except UnsupportedElementError as error:
+        pytest.skip(f"{mlip.name} cannot be benchmarked on {system}: {error}")
+    window = evaluation.windows[item.window]
+    judgement = window.judgements[item.metric]
+    print(f"{mlip.name} | {item.id}: {judgement.message}")
+    for problem in window.scores.problems:
+        print(f"  problem: {problem}")
+    assert judgement.passed, f"{mlip.name} | {item.id}: {judgement.message}"

@@ -1,0 +1,141 @@
+"""Score a simulated spectrum against a fixture's reference and write the result.
+
+reference (fixture) + physics output (SpectralRun) -> metrics (scores, judgements)
+-> results (JSON record + PNG). The plugin and the CLI both call these functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from insbench.metrics import Judgement, SpectralScores, Thresholds, score_spectrum
+from insbench.pipeline import SpectralRun, machine_info, package_versions
+from insbench.results.plots import plot_spectral_comparison
+from insbench.results.records import ResultsStore, record_path, safe_name
+from insbench.spectra import Spectrum1D
+
+SPECTRA_FAMILY = "spectra"
+
+
+class ReferenceMissing(LookupError):
+    """The fixture has no reference spectrum of the requested kind at this pressure."""
+
+
+@dataclass(frozen=True)
+class WindowEvaluation:
+    window: str
+    window_cm1: tuple[float, float]
+    scores: SpectralScores
+    judgements: dict[str, Judgement]
+
+    @property
+    def passed(self) -> bool:
+        return all(j.passed for j in self.judgements.values())
+
+
+@dataclass(frozen=True)
+class CaseEvaluation:
+    """All windows of one case, scored against one reference kind."""
+
+    reference_kind: str
+    reference_label: str
+    windows: dict[str, WindowEvaluation]
+
+    @property
+    def passed(self) -> bool:
+        return all(w.passed for w in self.windows.values())
+
+
+def reference_spectrum(fixture, pressure_gpa: float, kind: str) -> Spectrum1D:
+    spectrum = fixture.spectrum(pressure_gpa=pressure_gpa, kind=kind)
+    if spectrum is None:
+        raise ReferenceMissing(
+            f"{fixture.system} {fixture.version} has no {kind} spectrum at {pressure_gpa:g} GPa"
+        )
+    return spectrum
+
+
+def evaluate_spectral_run(
+    run: SpectralRun, fixture, thresholds: Thresholds, reference_kind: str = "measured"
+) -> CaseEvaluation:
+    """Score ``run`` in every scoring window the fixture declares, and judge each metric."""
+    reference = reference_spectrum(fixture, run.case.pressure_gpa, reference_kind)
+    windows = {}
+    for name, window in fixture.conditions.scoring_windows_cm1.items():
+        settings = thresholds.scoring_settings(fixture.system, name)
+        scores = score_spectrum(run.spectrum, reference, tuple(window), settings)
+        judgements = thresholds.judge(fixture.system, name, scores.metrics)
+        windows[name] = WindowEvaluation(name, tuple(window), scores, judgements)
+    return CaseEvaluation(reference_kind, reference.label or reference_kind, windows)
+
+
+def _window_payload(evaluation: WindowEvaluation) -> dict[str, Any]:
+    return {
+        "window_cm1": list(evaluation.window_cm1),
+        "scores": evaluation.scores.to_dict(include_arrays=False),
+        "judgements": {k: j.to_dict() for k, j in evaluation.judgements.items()},
+        "passed": evaluation.passed,
+    }
+
+
+def write_spectral_result(
+    store: ResultsStore,
+    run: SpectralRun,
+    evaluation: CaseEvaluation,
+    fixture,
+    *,
+    session_id: str,
+) -> tuple[Path, Path]:
+    """Add the case to the (model, system, spectra) record and draw its PNG."""
+    case_id = f"{run.case.label}-vs-{evaluation.reference_kind}"
+    record = record_path(store.results_dir, run.model["name"], fixture.system, SPECTRA_FAMILY)
+    png = record.parent / f"{SPECTRA_FAMILY}-{safe_name(case_id)}.png"
+    plot_windows = {}
+    for name, window in evaluation.windows.items():
+        fit = window.scores.fit
+        if fit is None:
+            continue
+        plot_windows[name] = {
+            "energy_cm1": fit.energy_cm1,
+            "measured_minus_background": fit.measured_minus_background,
+            "scaled_simulated": fit.scaled_simulated,
+            "background": fit.background,
+            "reference_peaks_cm1": list(window.scores.reference_peaks.positions_cm1),
+            "simulated_peaks_cm1": []
+            if window.scores.simulated_peaks is None
+            else list(window.scores.simulated_peaks.positions_cm1),
+            "scores": window.scores.metrics,
+        }
+    if plot_windows:
+        plot_spectral_comparison(
+            png,
+            title=f"{run.model['name']} | {fixture.system} {fixture.version} | "
+            f"{run.case.pressure_gpa:g} GPa, {run.case.cell_mode} | vs {evaluation.reference_kind}",
+            reference_label=evaluation.reference_kind,
+            windows=plot_windows,
+        )
+    payload = {
+        "case": asdict(run.case),
+        "reference_kind": evaluation.reference_kind,
+        "settings": run.settings,
+        "stages": [asdict(s) for s in run.stages],
+        "timings_s": {s.stage: s.seconds for s in run.stages},
+        "windows": {name: _window_payload(w) for name, w in evaluation.windows.items()},
+        "passed": evaluation.passed,
+        "plot": png.name if plot_windows else None,
+        "simulated_spectrum": run.spectrum.to_dict(),
+    }
+    path = store.add_case(
+        model=run.model,
+        system=fixture.system,
+        family=SPECTRA_FAMILY,
+        reference=fixture.to_provenance(),
+        case_id=case_id,
+        payload=payload,
+        machine=machine_info(),
+        versions=package_versions(),
+        session_id=session_id,
+    )
+    return path, png

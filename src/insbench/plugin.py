@@ -1,0 +1,109 @@
+"""pytest plugin (registered through the ``pytest11`` entry point): options, fixtures,
+parametrisation over ``--mlip`` and the terminal summary. No science here: the
+session object hands work to :mod:`insbench.pipeline` and :mod:`insbench.evaluate`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from insbench.session import NO_MODEL, InsbenchOptions, InsbenchSession
+
+SESSION_KEY = pytest.StashKey[InsbenchSession]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("insbench", "insbench: benchmark MLIPs against INS spectra")
+    group.addoption(
+        "--mlip",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="model(s) to benchmark; repeat or comma-separate (e.g. --mlip=sevennet-0+d3,mace-tiny). "
+        "With --mlip and no test paths, the insbench benchmark suite is collected.",
+    )
+    group.addoption("--insbench-results", default="insbench-results", metavar="DIR",
+                    help="where result records (JSON) and plots (PNG) go (default: ./insbench-results)")
+    group.addoption("--insbench-cache-dir", default=None, metavar="DIR",
+                    help="stage cache (default: $INSBENCH_CACHE_DIR or ~/.cache/insbench)")
+    group.addoption("--insbench-no-cache", action="store_true",
+                    help="recompute every stage (nothing is read from or written to the cache)")
+    group.addoption("--insbench-cell-mode", choices=("both", "relaxed-cell", "measured-cell"),
+                    default="both",
+                    help="relax the cell at the target pressure, keep the measured cell, or both "
+                    "(measured-cell only where a fixture says its cell is measured)")
+    group.addoption("--insbench-supercell-min-length", type=float, default=None, metavar="ANGSTROM",
+                    help="phonon supercell minimum face-to-face length (default 8 Angstrom)")
+    group.addoption("--insbench-level", choices=("smoke", "standard", "paper"), default="standard",
+                    help="length of the molecular-dynamics stability runs")
+
+
+def _benchmark_files() -> list[str]:
+    from insbench._paths import shipped_dir
+
+    suite = shipped_dir("benchmarks")
+    return [] if suite is None else sorted(str(p) for p in suite.glob("test_*.py"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "insbench_slow: an expensive insbench benchmark stage")
+    options = InsbenchOptions.from_config(config)
+    session_id = getattr(config, "workerinput", {}).get("insbench_session_id") or uuid.uuid4().hex
+    try:
+        session = InsbenchSession(config, options, session_id)
+    except Exception as error:  # a bad --mlip value: say so before collecting anything
+        from insbench.models import ModelError
+
+        if isinstance(error, ModelError):
+            raise pytest.UsageError(f"insbench: {error}") from None
+        raise
+    config.stash[SESSION_KEY] = session
+    explicit_args = config.args_source == pytest.Config.ArgsSource.ARGS
+    if options.mlip_names and not explicit_args:
+        files = _benchmark_files()
+        if files:
+            config.args[:] = files
+
+
+def pytest_configure_node(node) -> None:  # pytest-xdist: share one session id with workers
+    session = node.config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        node.workerinput["insbench_session_id"] = session.session_id
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "mlip" not in metafunc.fixturenames:
+        return
+    names = metafunc.config.stash[SESSION_KEY].options.mlip_names or [NO_MODEL]
+    metafunc.parametrize("mlip", names, indirect=True, ids=[n if n != NO_MODEL else "no-mlip" for n in names],
+                         scope="session")
+
+
+@pytest.fixture(scope="session")
+def insbench(request: pytest.FixtureRequest) -> InsbenchSession:
+    """The insbench session: cache, results store, thresholds, memoised runs."""
+    return request.config.stash[SESSION_KEY]
+
+
+@pytest.fixture(scope="session")
+def mlip(request: pytest.FixtureRequest, insbench: InsbenchSession):
+    """The model under test (a :class:`insbench.pipeline.ModelHandle`)."""
+    if request.param == NO_MODEL:
+        pytest.skip("no model chosen: use --mlip=NAME to enable (e.g. --mlip=mace-tiny)")
+    return insbench.model(request.param)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is None or getattr(config, "workerinput", None) is not None:
+        return
+    lines = session.summary_lines()
+    if lines:
+        terminalreporter.section("insbench scores")
+        for line in lines:
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"results: {Path(session.options.results_dir).resolve()}")

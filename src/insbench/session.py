@@ -1,0 +1,195 @@
+"""The state of one insbench run: options, cache, results store, memoised work.
+
+Held in ``config.stash`` by the pytest plugin; the CLI builds one directly. Memoising
+here means each (model, case) is relaxed, phonon-ed and simulated once per session
+however many tests judge it, and the disk cache makes the next session cheap too.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from insbench.cache import Cache
+from insbench.models import parse_mlip_option, resolve_mlip
+from insbench.physics.phonons import PhononSettings
+
+NO_MODEL = "<no --mlip given>"
+
+
+@dataclass(frozen=True)
+class InsbenchOptions:
+    """Everything the command line can set (plugin options or CLI flags)."""
+
+    mlip_names: tuple[str, ...] = ()
+    results_dir: str = "insbench-results"
+    cache_dir: str | None = None
+    use_cache: bool = True
+    cell_mode: str = "both"
+    supercell_min_length_a: float | None = None
+    level: str = "standard"
+
+    @classmethod
+    def from_config(cls, config) -> "InsbenchOptions":
+        return cls(
+            mlip_names=tuple(parse_mlip_option(config.getoption("--mlip") or [])),
+            results_dir=config.getoption("--insbench-results"),
+            cache_dir=config.getoption("--insbench-cache-dir"),
+            use_cache=not config.getoption("--insbench-no-cache"),
+            cell_mode=config.getoption("--insbench-cell-mode"),
+            supercell_min_length_a=config.getoption("--insbench-supercell-min-length"),
+            level=config.getoption("--insbench-level"),
+        )
+
+
+class ProgressPrinter:
+    """Progress lines for long stages, at most one per stage every ``interval_s``.
+
+    ``write`` is where a line goes (the pytest plugin writes through its terminal
+    reporter with output capture suspended; the CLI prints).
+    """
+
+    def __init__(self, write, interval_s: float = 10.0) -> None:
+        self._write = write
+        self._interval_s = interval_s
+        self._last: dict[str, float] = {}
+
+    def __call__(self, stage: str, done: int, total: int, detail: str = "") -> None:
+        now = time.monotonic()
+        finished = total and done >= total
+        if not finished and now - self._last.get(stage, -1e9) < self._interval_s:
+            return
+        self._last[stage] = now
+        count = f"{done}/{total}" if total else str(done)
+        self._write(f"[insbench] {stage}: {count} {detail}".rstrip())
+
+
+def _pytest_writer(config):
+    def write(line: str) -> None:
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            return
+        if capture is not None:
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(line)
+        else:
+            reporter.write_line(line)
+
+    return write
+
+
+class InsbenchSession:
+    """Options plus the shared machinery; models are resolved eagerly, built lazily."""
+
+    def __init__(self, config, options: InsbenchOptions, session_id: str, write=None) -> None:
+        from insbench.metrics import load_thresholds
+        from insbench.results import ResultsStore
+
+        self.config = config
+        self.options = options
+        self.session_id = session_id
+        self.cache = Cache(options.cache_dir, enabled=options.use_cache)
+        self.store = ResultsStore(Path(options.results_dir))
+        self.thresholds = load_thresholds()
+        self.progress = ProgressPrinter(write or _pytest_writer(config))
+        # resolve now so that an unknown name or a missing file fails before collection
+        self.specs = {name: resolve_mlip(name) for name in options.mlip_names}
+        self._models: dict[str, Any] = {}
+        self._memo: dict[tuple, Any] = {}
+        self._failures: dict[tuple, BaseException] = {}
+        self.summary: list[dict[str, Any]] = []
+
+    # -- models ---------------------------------------------------------------
+    def model(self, name: str):
+        from insbench.pipeline import ModelHandle
+
+        if name not in self._models:
+            self._models[name] = ModelHandle(self.specs[name])
+        return self._models[name]
+
+    def conformance(self, model, fixture) -> None:
+        """Conformance of ``model`` on ``fixture``'s structure, once per pair.
+
+        Raises the model's error (UnsupportedElementError, ConformanceError, ...) each
+        time it is asked, so every dependent test reports the same reason.
+        """
+        self.memo(("conformance", model.name, fixture.system, fixture.version),
+                  lambda: model.check(fixture.structure().atoms))
+
+    # -- memoised work -----------------------------------------------------------
+    def memo(self, key: tuple, compute):
+        """``compute()`` once per key per session; a failure is remembered and re-raised."""
+        if key in self._failures:
+            raise self._failures[key]
+        if key not in self._memo:
+            try:
+                self._memo[key] = compute()
+            except Exception as error:
+                self._failures[key] = error
+                raise
+        return self._memo[key]
+
+    def pipeline_settings(self):
+        from insbench.pipeline import PipelineSettings
+
+        settings = PipelineSettings()
+        if self.options.supercell_min_length_a is not None:
+            settings = replace(
+                settings,
+                phonons=PhononSettings(supercell_min_length_a=self.options.supercell_min_length_a),
+            )
+        return settings
+
+    def spectral_run(self, model, fixture, case):
+        from insbench.pipeline import run_spectral_case
+
+        self.conformance(model, fixture)
+        return self.memo(
+            ("spectral", model.name, fixture.system, fixture.version, case),
+            lambda: run_spectral_case(
+                model, fixture, case, self.cache, self.pipeline_settings(), self.progress
+            ),
+        )
+
+    def spectral_evaluation(self, model, fixture, case, reference_kind: str):
+        from insbench.evaluate import evaluate_spectral_run, write_spectral_result
+
+        run = self.spectral_run(model, fixture, case)
+
+        def evaluate():
+            evaluation = evaluate_spectral_run(run, fixture, self.thresholds, reference_kind)
+            path, _png = write_spectral_result(
+                self.store, run, evaluation, fixture, session_id=self.session_id
+            )
+            for name, window in evaluation.windows.items():
+                self.summary.append({
+                    "model": model.name,
+                    "case": case.label,
+                    "reference": reference_kind,
+                    "window": name,
+                    "scores": window.scores.metrics,
+                    "passed": window.passed,
+                    "seconds": {s.stage: s.seconds for s in run.stages},
+                })
+            return evaluation
+
+        return self.memo(("evaluation", model.name, fixture.system, fixture.version, case,
+                          reference_kind), evaluate)
+
+    # -- reporting ---------------------------------------------------------------
+    def summary_lines(self) -> list[str]:
+        if not self.summary:
+            return []
+        header = f"{'model':<22} {'case':<34} {'vs':<9} {'window':<12} {'W1/cm-1':>8} {'cos':>6} {'pkMAE':>7}  ok"
+        lines = [header, "-" * len(header)]
+        for row in self.summary:
+            s = row["scores"]
+            lines.append(
+                f"{row['model']:<22} {row['case']:<34} {row['reference']:<9} {row['window']:<12} "
+                f"{s['w1_cm1']:>8.1f} {s['cosine']:>6.3f} {s['peak_mae_cm1']:>7.1f}  "
+                f"{'PASS' if row['passed'] else 'FAIL'}"
+            )
+        return lines
