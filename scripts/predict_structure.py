@@ -177,10 +177,13 @@ def packing_analysis(atoms: Atoms) -> dict:
     * neighbours: molecules whose centroids are within 7.5 A (periodic images
       included), each pair once; the angle between planes is in [0, 90] deg;
       herringbone (edge-to-face) contacts have 40-90 deg, parallel stacking ~0;
-    * layering: for every lattice plane (hkl) with |h|,|k|,|l| <= 1, centroids
-      are projected on the plane normal modulo d_hkl; the plane whose projections
-      fall in the fewest, most separated groups defines layers; "bilayer" means
-      the layers come in pairs (intra-pair gap < 0.6 x inter-pair gap).
+    * layering: for every lattice plane (hkl) with |h|,|k|,|l| <= 1, molecular
+      centroids are projected on the plane normal modulo d_hkl; centroids within
+      2 A in height (less than the ~3.5 A thickness of an aromatic layer) form one
+      layer. ``layering`` reports the plane with the
+      longest period that has >= 2 layers per period; a plane is a "bilayer" plane
+      when it has an even number of layers per period whose gaps alternate
+      (every short gap < 0.6 x every long gap), i.e. layers come in pairs.
     """
     mols = find_molecules(atoms)
     centroids, normals, axes = [], [], []
@@ -231,8 +234,8 @@ def packing_analysis(atoms: Atoms) -> dict:
         for i in range(len(orientations))
         for j in range(i + 1, len(orientations))
     ]
-    # layering
-    best = None
+    # layering: molecular layers along low-index lattice planes
+    layer_planes = []
     reciprocal = np.linalg.inv(cell).T
     for h in (-1, 0, 1):
         for k in (-1, 0, 1):
@@ -241,34 +244,22 @@ def packing_analysis(atoms: Atoms) -> dict:
                 if not hkl.any() or tuple(-hkl) > tuple(hkl):
                     continue
                 g = hkl @ reciprocal
-                d_spacing = 1.0 / np.linalg.norm(g)
-                proj = np.sort(((centroids @ g) % 1.0) * d_spacing)
-                gaps = np.diff(np.concatenate([proj, [proj[0] + d_spacing]]))
-                # groups separated by gaps > 1.0 A
-                n_groups = int(np.sum(gaps > 1.0))
-                largest = float(gaps.max())
-                score = (largest, d_spacing)
-                entry = {
-                    "hkl": hkl.tolist(),
-                    "d_spacing_a": round(float(d_spacing), 3),
-                    "centroid_heights_a": [round(float(x), 3) for x in proj],
-                    "gaps_a": [round(float(x), 3) for x in gaps],
-                    "n_layers_per_period": max(n_groups, 1),
-                }
-                if best is None or score > best[0]:
-                    best = (score, entry)
-    layer = best[1] if best else {}
-    bilayer = False
-    if layer:
-        # merge centroids closer than 1 A in height into one layer, then look at the gaps
-        heights = np.array(layer["centroid_heights_a"])
-        gaps = np.array(layer["gaps_a"])
-        big = gaps[gaps > 1.0]
-        if len(big) >= 2:
-            sorted_gaps = np.sort(big)
-            bilayer = bool(len(big) % 2 == 0 and sorted_gaps[: len(big) // 2].max() < 0.6 * sorted_gaps[len(big) // 2 :].min())
-        layer["bilayer"] = bilayer
-        layer["n_heights"] = int(len(heights))
+                d_spacing = float(1.0 / np.linalg.norm(g))
+                heights = np.sort(((centroids @ g) % 1.0) * d_spacing)
+                gaps = np.diff(np.concatenate([heights, [heights[0] + d_spacing]]))
+                layer_gaps = np.sort(gaps[gaps > 2.0])  # centroids within 2 A in height share a layer
+                n_layers = max(1, int(layer_gaps.size))
+                bilayer = bool(
+                    n_layers >= 2 and n_layers % 2 == 0
+                    and layer_gaps[: n_layers // 2].max() < 0.6 * layer_gaps[n_layers // 2:].min()
+                )
+                layer_planes.append({
+                    "hkl": hkl.tolist(), "d_spacing_a": round(d_spacing, 3), "n_layers_per_period": n_layers,
+                    "interlayer_gaps_a": [round(float(x), 3) for x in layer_gaps], "bilayer": bilayer,
+                })
+    layered = [p for p in layer_planes if p["n_layers_per_period"] >= 2]
+    layer = max(layered, key=lambda p: p["d_spacing_a"]) if layered else {}
+    bilayer_planes = [p for p in layer_planes if p["bilayer"]]
     nearest = pairs[: max(1, min(len(pairs), 2 * len(mols) * 3))]
     herring = [p for p in pairs[:12] if 40.0 <= p["plane_angle_deg"] <= 90.0]
     return {
@@ -278,6 +269,8 @@ def packing_analysis(atoms: Atoms) -> dict:
         "nearest_pairs": nearest,
         "n_herringbone_contacts_among_12_nearest": len(herring),
         "layering": layer,
+        "bilayer_planes": bilayer_planes,
+        "bilayer": bool(bilayer_planes),
         "short_contacts": short_contacts(atoms),
     }
 
@@ -359,15 +352,15 @@ def group_by_molecule(atoms: Atoms) -> Atoms:
         c2 = int(alpha[0])
         c5 = int(alpha[1])
         c3 = int(min(beta, key=lambda c: np.linalg.norm(a_pos[int(c)] - a_pos[c2])))
-        c4 = int([c for c in beta if int(c) != c3][0])
+        c4 = int(next(c for c in beta if int(c) != c3))
         iodines = m[sym == "I"]
         i_pos = {int(x): pos[list(m).index(x)] for x in iodines}
         i2 = int(min(iodines, key=lambda x: np.linalg.norm(i_pos[int(x)] - a_pos[c2])))
-        i5 = int([x for x in iodines if int(x) != i2][0])
+        i5 = int(next(x for x in iodines if int(x) != i2))
         hydrogens = m[sym == "H"]
         h_pos = {int(x): pos[list(m).index(x)] for x in hydrogens}
         h3 = int(min(hydrogens, key=lambda x: np.linalg.norm(h_pos[int(x)] - a_pos[c3])))
-        h4 = int([x for x in hydrogens if int(x) != h3][0])
+        h4 = int(next(x for x in hydrogens if int(x) != h3))
         order.extend([int(s), c2, c3, c4, c5, i2, i5, h3, h4])
     new = atoms[order]
     # make each molecule whole (positions may leave the cell; that is fine for extxyz)
@@ -397,7 +390,8 @@ def generate(cand: Candidate, mol_file: Path, out_dir: Path) -> Atoms | None:
         try:
             crystal.from_random(3, cand.sg_number, [mol], [cand.z], factor=PYXTAL_VOLUME_FACTOR,
                                 seed=int(rng.integers(1, 2**31 - 1)))
-        except Exception as exc:  # pyxtal raises assorted errors when it cannot place molecules
+        except Exception as exc:  # noqa: BLE001 - pyxtal raises assorted error types when it cannot place
+            # molecules; each failure is recorded and the next random attempt made
             errors.append(f"{type(exc).__name__}: {exc}")
             continue
         if not crystal.valid:
@@ -474,6 +468,8 @@ def prescreen(cand: Candidate, atoms: Atoms, calc, out_dir: Path, steps: int) ->
     if path.is_file():
         return json.loads(path.read_text())
     path.parent.mkdir(parents=True, exist_ok=True)
+    from insbench.models import ModelError
+
     n_mol = len(atoms) // 9
     record = {"ident": cand.ident, "sg": cand.sg_symbol, "sg_number": cand.sg_number, "Z": cand.z,
               "seed": cand.seed, "n_atoms": len(atoms), "n_molecules_in_cell": n_mol,
@@ -482,7 +478,9 @@ def prescreen(cand: Candidate, atoms: Atoms, calc, out_dir: Path, steps: int) ->
     try:
         relaxed, info = _relax(atoms, calc, steps=steps, fmax=0.05, optimizer="FIRE",
                                log_file=path.with_suffix(".log"))
-    except Exception as exc:  # a blown-up random packing is a discarded candidate, recorded as such
+    except (RuntimeError, ValueError, FloatingPointError, ModelError) as exc:
+        # a random packing that blows up (non-finite output, SCF trouble) is a discarded
+        # candidate, recorded with the reason
         record.update(status="failed", reason=f"{type(exc).__name__}: {exc}")
         path.write_text(json.dumps(record, indent=1))
         return record
@@ -579,11 +577,11 @@ def write_tables(out_dir: Path, rows: list[dict]) -> None:
     lines = [
         "# Predicted crystal structures of 2,5-diiodothiophene (PREDICTED, not measured)",
         "",
-        "Made by `scripts/predict_structure.py` (random search with pyxtal, SevenNet-0+D3(BJ) relaxations, "
-        "GFN2-xTB single points at the SevenNet geometries). Energies per molecule relative to the lowest "
-        "of each method among the candidates it was evaluated on; pre-screen energies are after a short, "
-        "unconverged relaxation and are not comparable with the fully relaxed ones. Lattice energy = "
-        "E(crystal)/Z - E(isolated relaxed molecule), SevenNet-0+D3.",
+        ("Made by `scripts/predict_structure.py` (random search with pyxtal, SevenNet-0+D3(BJ) relaxations, "
+         "GFN2-xTB single points at the SevenNet geometries). Energies per molecule relative to the lowest "
+         "of each method among the candidates it was evaluated on; pre-screen energies are after a short, "
+         "unconverged relaxation and are not comparable with the fully relaxed ones. Lattice energy = "
+         "E(crystal)/Z - E(isolated relaxed molecule), SevenNet-0+D3."),
         "",
         header,
         "|" + "---|" * 11,
@@ -609,6 +607,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--prescreen-steps", type=int, default=30)
     parser.add_argument("--n-full", type=int, default=5)
+    parser.add_argument("--max-atoms", type=int, default=10**6,
+                        help="do not pre-screen candidates with more atoms per cell (cost cap)")
     parser.add_argument("--n-gfn2", type=int, default=5)
     parser.add_argument("--fmax", type=float, default=0.02)
     parser.add_argument("--full-steps", type=int, default=250)
@@ -636,9 +636,14 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     pre = {}
+    skipped = []
     for c in plan:
-        if generated[c.ident] is not None:
-            pre[c.ident] = prescreen(c, generated[c.ident], calc, out, args.prescreen_steps)
+        if generated[c.ident] is None:
+            continue
+        if len(generated[c.ident]) > args.max_atoms and not (out / "prescreen" / f"{c.ident}.json").is_file():
+            skipped.append(c.ident)
+            continue
+        pre[c.ident] = prescreen(c, generated[c.ident], calc, out, args.prescreen_steps)
     costs["prescreen_s_this_run"] = time.perf_counter() - t0
 
     ok = sorted((r for r in pre.values() if r["status"] == "ok"), key=lambda r: r["energy_per_molecule_ev"])
@@ -696,6 +701,11 @@ def main(argv: list[str] | None = None) -> int:
             "note": r.get("reason", ""),
         })
     for c in plan:
+        if c.ident in skipped:
+            rows.append({"candidate": c.ident, "space_group_generated": c.sg_symbol, "Z": c.z,
+                         "n_atoms": len(generated[c.ident]),
+                         "stage": f"generated, not pre-screened (more than --max-atoms {args.max_atoms} atoms)",
+                         "note": "cost cap on the shared machine"})
         if generated[c.ident] is None:
             rows.append({"candidate": c.ident, "space_group_generated": c.sg_symbol, "Z": c.z,
                          "stage": "not generated", "note": (out / "generated" / f"{c.ident}.failed").read_text().strip()})
@@ -720,7 +730,8 @@ def main(argv: list[str] | None = None) -> int:
             "distinct_plane_orientations": p["distinct_plane_orientations"],
             "angles_between_distinct_planes_deg": p["angles_between_distinct_planes_deg"],
             "n_herringbone_contacts_among_12_nearest": p["n_herringbone_contacts_among_12_nearest"],
-            "bilayer": p["layering"].get("bilayer"),
+            "bilayer": p["bilayer"],
+            "bilayer_planes": [q["hkl"] for q in p["bilayer_planes"]],
             "short_contacts": p["short_contacts"],
         }
     (out / "packing.json").write_text(json.dumps(analysis, indent=1))

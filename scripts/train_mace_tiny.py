@@ -43,7 +43,7 @@ from ase.io import read, write
 from scipy.spatial.transform import Rotation
 
 REPO = Path(__file__).resolve().parents[1]
-HEXANE_GEOMETRY = Path("/work/shared/reference-candidates/hexane-tfxa/geometry.in")
+HEXANE_GEOMETRY = Path(__file__).resolve().parents[1] / "reference_data" / "hexane" / "1.0.0" / "geometry.in"
 DEFAULT_OUT = REPO / "src" / "insbench" / "models" / "data" / "mace-tiny.model"
 SEED = 20240613
 TEACHER = "sevennet-0+d3"
@@ -130,9 +130,9 @@ def _random_strain(rng: np.random.Generator, size: float) -> np.ndarray:
     return (eps + eps.T) / 2
 
 
-def hexane_configs(rng: np.random.Generator) -> list[Atoms]:
+def hexane_configs(rng: np.random.Generator, geometry: Path = HEXANE_GEOMETRY) -> list[Atoms]:
     """Hexane crystal variations (20 atoms, plus a few 40-atom supercells)."""
-    base = read(HEXANE_GEOMETRY)
+    base = read(geometry, format="aims")
     configs: list[Atoms] = []
 
     def tag(atoms: Atoms, kind: str) -> Atoms:
@@ -201,7 +201,8 @@ def thiophene_configs(rng: np.random.Generator) -> list[Atoms]:
             part = molecule.copy()
             if k == 1:  # second molecule: flipped and shifted, as in a herringbone
                 part.positions = Rotation.from_euler("z", 180, degrees=True).apply(part.positions)
-                part.positions = Rotation.from_euler("x", rng.uniform(20, 70), degrees=True).apply(part.positions)
+                tilt = Rotation.from_euler("x", rng.uniform(20, 70), degrees=True)
+                part.positions = tilt.apply(part.positions)
             parts.append(part)
         lengths = np.array([9.5, 8.0, 4.2 * n_mol]) * rng.uniform(0.92, 1.12, 3)
         cell = np.diag(lengths)
@@ -255,7 +256,7 @@ def _sha256(path: Path) -> str:
 
 
 def train(train_file: Path, work_dir: Path, name: str) -> Path:
-    """Run mace-torch's trainer with :data:`MACE_SETTINGS`; return the CPU model path."""
+    """Run mace-torch's trainer with :data:`MACE_SETTINGS`; return the final (SWA) model path."""
     os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     from mace.cli.run_train import run
     from mace.tools import build_default_arg_parser
@@ -277,7 +278,9 @@ def train(train_file: Path, work_dir: Path, name: str) -> Path:
     ]
     args = build_default_arg_parser().parse_args(argv)
     run(args)
-    return work_dir / f"{name}.model"
+    # With SWA, mace writes the stage-two (SWA) model separately; that is the one we keep.
+    stage_two = work_dir / f"{name}_stagetwo.model"
+    return stage_two if stage_two.is_file() else work_dir / f"{name}.model"
 
 
 def evaluate(model: Path, test: list[Atoms]) -> dict[str, float]:
@@ -307,6 +310,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write the model")
     parser.add_argument("--data", type=Path, help="reuse a labelled extxyz written by an earlier run")
     parser.add_argument(
+        "--hexane", type=Path, default=HEXANE_GEOMETRY,
+        help="FHI-aims geometry.in of the hexane crystal (the hexane-tfxa candidate)",
+    )
+    parser.add_argument(
         "--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "insbench-mace-tiny",
         help="scratch directory for labelled data, checkpoints and logs",
     )
@@ -324,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
     timings: dict[str, float] = {}
     if args.data is None:
         rng = np.random.default_rng(SEED)
-        configs = hexane_configs(rng) + thiophene_configs(rng)
+        configs = hexane_configs(rng, args.hexane) + thiophene_configs(rng)
         start = time.perf_counter()
         labelled = label(configs)
         timings["labelling_s"] = time.perf_counter() - start
@@ -347,7 +354,9 @@ def main(argv: list[str] | None = None) -> None:
     model = train(train_file, args.work_dir, "mace-tiny")
     timings["training_s"] = time.perf_counter() - start
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(model, args.out)
+    partial = args.out.with_name(args.out.name + ".partial")
+    shutil.copyfile(model, partial)
+    os.replace(partial, args.out)  # atomic: readers never see a half-written model
     errors = evaluate(args.out, test)
 
     from insbench.models import resolve_mlip
@@ -372,13 +381,21 @@ def main(argv: list[str] | None = None) -> None:
             "n_train_incl_valid": len(train_set),
             "n_test_held_out": len(test),
             "config_types": counts,
-            "hexane_source": str(HEXANE_GEOMETRY),
+            "hexane_source": str(args.hexane),
         },
         "settings": {key: value for key, value in MACE_SETTINGS.items()},
         "held_out_errors": errors,
         "wall_time_s": {key: round(value, 1) for key, value in timings.items()},
-        "machine": {"cpus": os.cpu_count(), "torch_threads": args.threads, "platform": platform.platform(), "python": sys.version.split()[0]},
-        "packages": {name: package_version(name) for name in ("torch", "e3nn", "mace-torch", "sevenn", "dftd3", "ase")},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch_threads": args.threads,
+            "platform": platform.platform(),
+            "python": sys.version.split()[0],
+        },
+        "packages": {
+            name: package_version(name)
+            for name in ("torch", "e3nn", "mace-torch", "sevenn", "dftd3", "ase")
+        },
     }
     meta_file = args.out.with_suffix(".json")
     meta_file.write_text(json.dumps(metadata, indent=2, sort_keys=False) + "\n", encoding="utf-8")

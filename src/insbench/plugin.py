@@ -37,6 +37,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     "(measured-cell only where a fixture says its cell is measured)")
     group.addoption("--insbench-supercell-min-length", type=float, default=None, metavar="ANGSTROM",
                     help="phonon supercell minimum face-to-face length (default 8 Angstrom)")
+    group.addoption("--insbench-threads", type=int, default=None, metavar="N",
+                    help="torch threads for model inference (default: torch's own choice). On a "
+                    "machine shared with other jobs, 1 is often fastest.")
     group.addoption("--insbench-level", choices=("smoke", "standard", "paper"), default="standard",
                     help="length of the molecular-dynamics stability runs")
 

@@ -6,42 +6,21 @@ Slow tests (real universal models: SevenNet-0, CHGNet, GFN2-xTB) carry the
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
-from ase.io import read
 
 REPO = Path(__file__).resolve().parents[2]
-#: Where the hexane crystal is looked for, in order (first existing file wins).
-HEXANE_CANDIDATES = (
-    os.environ.get("INSBENCH_HEXANE_GEOMETRY", ""),
-    str(REPO / "reference_data" / "hexane" / "geometry.in"),
-    "/work/shared/reference-candidates/hexane-tfxa/geometry.in",
-)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "slow: loads a real universal model (SevenNet-0, CHGNet, GFN2-xTB); "
-        "deselect with -m 'not slow'",
-    )
-
-
 @pytest.fixture(scope="session")
 def hexane() -> Atoms:
-    """The 20-atom hexane crystal cell (C6H14, triclinic, one molecule per cell)."""
-    for candidate in HEXANE_CANDIDATES:
-        if candidate and Path(candidate).is_file():
-            return read(candidate, format="aims")
-    pytest.skip(
-        "hexane geometry not found; set INSBENCH_HEXANE_GEOMETRY to an FHI-aims "
-        "geometry.in of the hexane crystal"
-    )
+    """The 20-atom hexane crystal cell (C6H14, triclinic, one molecule per cell), from the
+    shipped ``hexane`` reference fixture."""
+    from insbench.reference import load_fixture
+
+    return load_fixture("hexane").structure().atoms
 
 
 @pytest.fixture

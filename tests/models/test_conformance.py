@@ -19,7 +19,6 @@ from insbench.models import (
 from insbench.models.conformance import atoms_differences
 
 
-
 def test_good_calculator_passes_and_caller_atoms_untouched(small_cell) -> None:
     before = copy.deepcopy(small_cell)
     report = check_conformance(EMT(), small_cell, model_name="emt")

@@ -10,7 +10,6 @@ from ase.optimize import BFGS
 from insbench.models import GuardedCalculator, ModelError, NonFiniteOutputError, UnsupportedElementError
 
 
-
 def test_nan_forces_raise_with_model_property_and_count(small_cell, fake_calculator) -> None:
     atoms = small_cell.copy()
     atoms.calc = GuardedCalculator(fake_calculator(nan_atoms=2), model_name="toy-nan")

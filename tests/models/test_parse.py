@@ -27,7 +27,7 @@ def test_examples() -> None:
 def test_any_grouping_gives_first_occurrence_order(tokens: list[str], data: st.DataObject) -> None:
     # Split the token stream into --mlip values at arbitrary points, with spaces around commas.
     cuts = sorted(data.draw(st.sets(st.integers(0, len(tokens)), max_size=4)))
-    groups = [tokens[a:b] for a, b in zip([0, *cuts], [*cuts, len(tokens)])]
+    groups = [tokens[a:b] for a, b in zip([0, *cuts], [*cuts, len(tokens)], strict=True)]
     values = [" , ".join(group) for group in groups]
     expected = list(dict.fromkeys(t.strip() for t in tokens if t.strip()))
     assert parse_mlip_option(values) == expected

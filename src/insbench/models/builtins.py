@@ -18,7 +18,10 @@ def builtin_specs() -> dict[str, MLIPSpec]:
             name="sevennet-0",
             kind="sevennet",
             options=(("checkpoint", "7net-0"),),
-            description="SevenNet-0 (11Jul2024), universal MPtrj/PBE potential; weights ship in the sevenn wheel.",
+            description=(
+                "SevenNet-0 (11Jul2024), universal MPtrj/PBE potential; "
+                "weights ship in the sevenn wheel."
+            ),
             elements=SEVENNET_0_ELEMENTS,
         ),
         MLIPSpec(

@@ -114,7 +114,9 @@ def _path_spec(name: str, config_dir: Path) -> MLIPSpec:
         )
     if _looks_like_path(name):
         raise ModelFileNotFoundError(
-            name, cwd=str(Path.cwd()), origin="--mlip (a name ending in a model-file suffix or containing '/')"
+            name,
+            cwd=str(Path.cwd()),
+            origin="--mlip (a name ending in a model-file suffix or containing '/')",
         )
     no_d3 = [spec.name for spec in builtin_specs().values() if spec.dispersion]
     raise UnknownModelError(name, available_mlips(config_dir=config_dir), no_d3)

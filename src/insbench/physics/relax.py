@@ -103,27 +103,33 @@ def relax(
     optimizer = optimizer_class(target, logfile=None)
     label = f"relax {settings.cell_mode} @ {settings.pressure_gpa:g} GPa"
 
+    def check_sane() -> float:
+        change = 100.0 * (work.get_volume() / volume_start - 1.0)
+        if abs(change) > settings.max_volume_change_percent:
+            raise RelaxationError(
+                f"{label}: volume changed by {change:+.1f}% after {optimizer.nsteps} steps (limit "
+                f"{settings.max_volume_change_percent:.0f}%). A molecular crystal relaxed without "
+                "dispersion swells like this; use the model with '+d3' or the measured cell "
+                "(cell_mode='measured-cell')."
+            )
+        return change
+
     def report() -> None:
         fmax = float(np.sqrt((target.get_forces() ** 2).sum(axis=1).max()))
-        progress(label, optimizer.nsteps, settings.max_steps, f"fmax {fmax:.4f} eV/A")
         if not np.isfinite(fmax):
             raise RelaxationError(f"{label}: forces became non-finite at step {optimizer.nsteps}")
+        change = check_sane()
+        progress(label, optimizer.nsteps, settings.max_steps,
+                 f"fmax {fmax:.4f} eV/A, volume {change:+.1f}%")
 
-    optimizer.attach(report, interval=10)
+    optimizer.attach(report, interval=5)
     converged = bool(optimizer.run(fmax=settings.fmax_ev_a, steps=settings.max_steps))
     fmax_final = float(np.sqrt((target.get_forces() ** 2).sum(axis=1).max()))
     energy = float(work.get_potential_energy())
     volume = work.get_volume()
-    change = 100.0 * (volume / volume_start - 1.0)
     if not np.isfinite(energy):
         raise RelaxationError(f"{label}: energy became non-finite after {optimizer.nsteps} steps")
-    if abs(change) > settings.max_volume_change_percent:
-        raise RelaxationError(
-            f"{label}: volume changed by {change:+.1f}% (limit "
-            f"{settings.max_volume_change_percent:.0f}%). A molecular crystal relaxed without "
-            "dispersion swells like this; use the model with '+d3' or the measured cell "
-            "(cell_mode='measured-cell')."
-        )
+    change = check_sane()
     stress = work.get_stress(voigt=True)
     relaxed = work.copy()
     relaxed.set_constraint()

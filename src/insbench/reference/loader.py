@@ -23,7 +23,16 @@ from insbench.reference.locate import (
     first_per_version,
 )
 from insbench.reference.parsers import parse_spectrum, parse_structure
-from insbench.reference.schema import KINDS, MANIFEST_NAME, ROLES, Artefact, Conditions, Manifest, parse_manifest
+from insbench.reference.schema import (
+    KINDS,
+    MANIFEST_NAME,
+    ROLES,
+    Artefact,
+    Conditions,
+    Manifest,
+    Slot,
+    parse_manifest,
+)
 from insbench.reference.semver import is_semver, semver_key
 from insbench.spectra import Spectrum1D
 
@@ -88,6 +97,12 @@ class Fixture:
     def conditions(self) -> Conditions:
         """Instrument, temperatures, pressures, windows and resolution model."""
         return self.manifest.conditions
+
+    @property
+    def slots(self) -> tuple[Slot, ...]:
+        """Data this fixture is known to lack (e.g. a measured spectrum not yet
+        available), each with a hint how to add it in a new version."""
+        return self.manifest.slots
 
     def artefact(self, name: str) -> Artefact:
         """The artefact called ``name``; the error lists the names there are."""

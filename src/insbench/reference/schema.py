@@ -10,7 +10,9 @@ the rules enforced here are:
 
 * top level: ``schema_version`` (== 1), ``system``, ``version`` (semver),
   ``description``, ``formula``, ``conditions``, ``artefacts`` (non-empty);
-  optional ``notes``. Unknown keys are errors (they are usually typos).
+  optional ``notes`` and ``slots`` (data the fixture lacks: ``name, role, kind,
+  pressure_gpa, description, import_hint``, optional ``notes``; no file; a slot
+  whose role, kind and pressure an artefact already fills is an error). Unknown keys are errors (they are usually typos).
 * ``conditions``: ``instrument``, ``temperature_k`` (number, or null with a
   ``temperature_note``), ``pressures_gpa`` (non-empty list), ``energy_window_cm1``
   ``[lo, hi]``, ``scoring_windows_cm1`` ``{name: [lo, hi]}`` inside the energy
@@ -56,11 +58,13 @@ SYSTEM_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 _TOP_REQUIRED = ("schema_version", "system", "version", "description", "formula",
                  "conditions", "artefacts")
-_TOP_OPTIONAL = ("notes",)
+_TOP_OPTIONAL = ("notes", "slots")
 _COND_REQUIRED = ("instrument", "temperature_k", "pressures_gpa", "energy_window_cm1",
                   "scoring_windows_cm1", "resolution")
 _COND_OPTIONAL = ("temperature_note", "simulation_temperature_k",
                   "simulation_temperature_note", "scoring_windows_note", "notes")
+_SLOT_REQUIRED = ("name", "role", "kind", "pressure_gpa", "description", "import_hint")
+_SLOT_OPTIONAL = ("notes",)
 _RES_REQUIRED = ("instrument", "version", "model", "note")
 _RES_OPTIONAL = ("width_scale", "kinematics_version", "kinematics_model", "banks")
 _ART_REQUIRED = ("name", "file", "role", "kind", "format", "units", "instrument",
@@ -160,6 +164,24 @@ class Artefact:
 
 
 @dataclass(frozen=True)
+class Slot:
+    """Data a fixture is known to lack: what it would be and how to add it.
+
+    A slot holds no file. ``import_hint`` is the command (or step) that fills it
+    in a new fixture version; once an artefact with the same role, kind and
+    pressure exists, the slot must be removed (validation enforces it).
+    """
+
+    name: str
+    role: str
+    kind: str
+    pressure_gpa: float | None
+    description: str
+    import_hint: str
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A validated manifest. ``raw`` is the decoded JSON it was made from."""
 
@@ -172,6 +194,7 @@ class Manifest:
     artefacts: tuple[Artefact, ...]
     raw: Mapping[str, Any] = field(repr=False, compare=False)
     notes: str | None = None
+    slots: tuple[Slot, ...] = ()
 
 
 class _Check:
@@ -274,6 +297,7 @@ def parse_manifest(data: Any, manifest_path: Path | str, *, check_files: bool = 
         _parse_artefact(check, item, f"artefacts[{i}]") for i, item in enumerate(raw_artefacts)
     )
     _check_consistency(check, artefacts, conditions)
+    slots = _parse_slots(check, top.get("slots", []), artefacts, conditions)
     if check_files:
         for i, art in enumerate(artefacts):
             if not (path.parent / art.file).is_file():
@@ -291,7 +315,47 @@ def parse_manifest(data: Any, manifest_path: Path | str, *, check_files: bool = 
         artefacts=artefacts,
         raw=data,
         notes=check.text(top.get("notes"), "notes", nullable=True),
+        slots=slots,
     )
+
+
+def _parse_slots(check: _Check, value: Any, artefacts: tuple[Artefact, ...],
+                 conditions: Conditions) -> tuple[Slot, ...]:
+    """Optional top-level ``slots``: data the fixture lacks (no file, no checksum)."""
+    if not isinstance(value, list):
+        raise check.fail("slots", "must be a list of slot objects")
+    names = {a.name for a in artefacts}
+    out: list[Slot] = []
+    for i, item in enumerate(value):
+        where = f"slots[{i}]"
+        slot = check.mapping(item, where)
+        if isinstance(slot.get("name"), str):
+            where = f"{where}({slot['name']})"
+        check.keys(slot, where, _SLOT_REQUIRED, _SLOT_OPTIONAL)
+        name = str(check.text(slot["name"], f"{where}.name"))
+        if name in names:
+            raise check.fail(f"{where}.name", "duplicates an artefact or another slot name")
+        names.add(name)
+        role = check.one_of(slot["role"], f"{where}.role", ROLES)
+        kind = check.one_of(slot["kind"], f"{where}.kind", KINDS)
+        pressure = check.number(slot["pressure_gpa"], f"{where}.pressure_gpa", nullable=role != "spectrum")
+        if role == "spectrum" and not any(
+            math.isclose(pressure or 0.0, p, abs_tol=1e-9) for p in conditions.pressures_gpa
+        ):
+            raise check.fail(f"{where}.pressure_gpa", f"{pressure} is not listed in conditions.pressures_gpa")
+        for art in artefacts:
+            same_pressure = (art.pressure_gpa is None and pressure is None) or (
+                art.pressure_gpa is not None and pressure is not None
+                and math.isclose(art.pressure_gpa, pressure, abs_tol=1e-9))
+            if art.role == role and art.kind == kind and same_pressure:
+                raise check.fail(where, f"is already filled by artefact {art.name!r}; remove the slot")
+        out.append(Slot(
+            name=name, role=role, kind=kind, pressure_gpa=pressure,
+            description=str(check.text(slot["description"], f"{where}.description")),
+            import_hint=str(check.text(slot["import_hint"], f"{where}.import_hint")),
+            notes=check.text(slot.get("notes"), f"{where}.notes", nullable=True),
+        ))
+    return tuple(out)
 
 
 def _parse_conditions(check: _Check, value: Any) -> Conditions:

@@ -25,9 +25,10 @@ import fcntl
 import json
 import re
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from insbench.cache import write_json_atomic
 

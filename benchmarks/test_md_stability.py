@@ -1,0 +1,71 @@
+"""MD stability: does the model keep the molecular crystal a crystal at (near) room temperature?
+
+After the 300 K validation MD of arXiv:2603.05442 (per-element MSD, stress and potential
+energy with running averages, early vs late RDFs), plus an NVE energy-conservation
+segment. Parametrised over (model x system x check) from the installed fixtures and
+``md_tolerances.toml``; ``--insbench-level=smoke|standard|paper`` picks the run length.
+One MD run per (model, system, level) is shared by all its checks; each test judges one
+number against its declared tolerance and prints it. A run that blew up fails every
+check with the step and the reason.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from insbench.md_pipeline import evaluate_md_run, run_md_case, write_md_result
+from insbench.metrics.md_stability import check_names
+from insbench.metrics.md_tolerances import load_md_config
+from insbench.models import UnsupportedElementError
+from insbench.reference import list_fixtures, load_fixture
+
+
+def _latest_fixtures():
+    systems = sorted({summary.system for summary in list_fixtures() if summary.problem is None})
+    return [load_fixture(system) for system in systems]
+
+
+def _check_id(check: str) -> str:
+    return check.replace("[", "-").replace("]", "")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "md_check" not in metafunc.fixturenames:
+        return
+    config = load_md_config()
+    level = config.level(metafunc.config.getoption("--insbench-level"))
+    params = []
+    for fixture in _latest_fixtures():
+        if not fixture.artefacts(role="structure"):
+            continue
+        symbols = fixture.structure().atoms.get_chemical_symbols()
+        for check in check_names(symbols, config.run["rdf_pairs"], nve=level.nve_ps > 0, npt=level.npt_ps > 0):
+            params.append(pytest.param((fixture.system, fixture.version, check),
+                                       id=f"md-{fixture.system}-{level.name}-{_check_id(check)}"))
+    metafunc.parametrize("md_check", params)
+
+
+def _md_evaluation(mlip, insbench, fixture):
+    level = insbench.options.level
+    config = insbench.memo(("md-config",), load_md_config)
+
+    def compute():
+        run = run_md_case(mlip, fixture, level, insbench.cache, insbench.progress, config)
+        evaluation = evaluate_md_run(run, config.tolerances_for(fixture.system, level), config)
+        write_md_result(insbench.store, run, evaluation, fixture, session_id=insbench.session_id)
+        return run, evaluation
+
+    return insbench.memo(("md", mlip.name, fixture.system, fixture.version, level), compute)
+
+
+def test_md_stability(mlip, insbench, md_check):
+    system, version, check = md_check
+    fixture = load_fixture(system, version)
+    try:
+        insbench.conformance(mlip, fixture)
+    except UnsupportedElementError as error:
+        pytest.skip(f"{mlip.name} cannot be benchmarked on {system}: {error}")
+    _run, evaluation = _md_evaluation(mlip, insbench, fixture)
+    judgement = evaluation.judgements[check]
+    print(f"{mlip.name} | {system} | {insbench.options.level} | {judgement.message}")
+    assert judgement.passed, f"{mlip.name} | {system} | {insbench.options.level} | {judgement.message}"

@@ -1,0 +1,18 @@
+"""Repository-level pytest configuration for insbench's own tests.
+
+Hypothesis: no per-example deadline (CPU timing on shared 2-core machines is noisy);
+``HYPOTHESIS_PROFILE=thorough`` runs more examples.
+"""
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("default", deadline=None, max_examples=50)
+settings.register_profile("thorough", deadline=None, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# Tiny-matrix BLAS calls dominate the toy physics tests; see insbench.session.limit_blas_threads.
+from insbench.session import limit_blas_threads  # noqa: E402
+
+limit_blas_threads()

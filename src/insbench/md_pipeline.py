@@ -1,0 +1,235 @@
+"""The MD stability case: relax in the fixture's cell -> MD -> metrics -> result record.
+
+No pytest, no argparse: the benchmark file and the CLI call :func:`run_md_case`,
+:func:`evaluate_md_run` and :func:`write_md_result`.
+
+* The start is the model's own positions relaxed in the fixture's cell (the same cached
+  "relax" entry the spectral pipeline's measured-cell case uses at 0 GPa): measured
+  hydrogen positions are often far from any model's minimum, and a start with large
+  forces heats the crystal by hundreds of kelvin in the first femtoseconds.
+* The run is cached under the content hash of the model identity, the starting
+  structure, the level's MD settings (seed included) and package versions; an
+  interrupted run resumes from a checkpoint in the entry's work directory.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from insbench.cache import Cache, atoms_fingerprint
+from insbench.metrics.md_stability import MDEvaluation, analyse_md, judge_md
+from insbench.metrics.md_tolerances import MDConfig, MDLevel, load_md_config
+from insbench.physics.md import MDResult, MDSettings, run_md
+from insbench.physics.progress import Progress, silent
+from insbench.physics.relax import RelaxationError, RelaxSettings
+from insbench.pipeline import (
+    ModelHandle,
+    StageRecord,
+    _record,
+    _timed,
+    machine_info,
+    package_versions,
+    relax_stage,
+)
+
+MD_FAMILY = "md"
+MD_STAGE = "md"
+_MD_VERSIONED = ("insbench", "ase", "numpy", "torch")
+
+
+@dataclass
+class MDRun:
+    """One MD case: the model, the system, the level, the trajectory and how it was made."""
+
+    model: dict[str, Any]
+    system: str
+    fixture_version: str
+    level: MDLevel
+    result: MDResult
+    stages: list[StageRecord]
+    directory: Path | None
+    start_note: str
+
+    @property
+    def case_id(self) -> str:
+        return f"{self.system}-{self.level.name}-{self.result.settings.temperature_k:g}K"
+
+    def stage(self, name: str) -> StageRecord:
+        return next(s for s in self.stages if s.stage == name)
+
+
+def md_settings_for(config: MDConfig, level: str, system: str, pressure_gpa: float = 0.0) -> MDSettings:
+    """The physics settings of ``level`` for ``system`` (temperature may be per system)."""
+    lvl = config.level(level)
+    run = config.run
+    return MDSettings(
+        temperature_k=config.temperature_k(system),
+        timestep_fs=lvl.timestep_fs,
+        friction_per_fs=float(run["friction_per_fs"]),
+        nvt_steps=lvl.steps(lvl.nvt_ps),
+        nve_steps=lvl.steps(lvl.nve_ps),
+        npt_steps=lvl.steps(lvl.npt_ps),
+        pressure_gpa=float(pressure_gpa),
+        compressibility_per_gpa=float(run["compressibility_per_gpa"]),
+        barostat_time_fs=float(run["barostat_time_fs"]),
+        thermostat_time_fs=float(run["thermostat_time_fs"]),
+        supercell_min_length_a=lvl.supercell_min_length_a,
+        sample_every_steps=lvl.sample_every_steps,
+        seed=int(run["seed"]),
+        min_distance_floor_a=float(run["min_distance_floor_a"]),
+        max_temperature_factor=float(run["max_temperature_factor"]),
+    )
+
+
+def _failed_start(atoms, settings: MDSettings, reason: str) -> MDResult:
+    """A result for a run that could not start: zero steps, blown up at step 0."""
+    from insbench.physics.md import build_supercell
+
+    supercell, repeats = build_supercell(atoms, settings)
+    return MDResult(
+        settings=settings,
+        numbers=supercell.numbers.copy(),
+        masses=supercell.get_masses().copy(),
+        pbc=np.asarray(supercell.pbc).copy(),
+        supercell=repeats,
+        step_data={"potential_ev": np.zeros(0), "total_ev": np.zeros(0), "temperature_k": np.zeros(0),
+                   "stress_gpa": np.zeros((0, 6)), "volume_a3": np.zeros(0),
+                   "min_distance_a": np.zeros(0), "segment": np.zeros(0, dtype=int)},
+        frame_data={"frame_step": np.zeros(1, dtype=int), "positions_a": supercell.positions[None].copy(),
+                    "cells_a": np.asarray(supercell.cell)[None].copy()},
+        blew_up_at_step=0,
+        reason=reason,
+    )
+
+
+def run_md_case(
+    model: ModelHandle,
+    fixture,
+    level: str,
+    cache: Cache,
+    progress: Progress = silent,
+    config: MDConfig | None = None,
+) -> MDRun:
+    """Relax the fixture's structure in its cell with ``model``, then run the level's MD (cached).
+
+    Never raises for a model that misbehaves: a relaxation or MD that goes non-finite
+    or explodes gives an :class:`MDRun` whose result has ``blew_up_at_step`` and ``reason``.
+    """
+    config = config or load_md_config()
+    structure = fixture.structure()
+    pressures = list(fixture.conditions.pressures_gpa) or [0.0]
+    settings = md_settings_for(config, level, fixture.system, pressure_gpa=min(pressures))
+    lvl = config.level(level)
+    start_note = ("positions relaxed by the model in the measured cell" if structure.cell_is_measured
+                  else "positions relaxed by the model in the fixture's (computed, not measured) cell")
+    from insbench.models import NonFiniteOutputError
+
+    try:
+        start, relax_record = relax_stage(
+            model, structure.atoms, RelaxSettings(pressure_gpa=0.0, cell_mode="measured-cell"), cache,
+            progress,
+        )
+    except (RelaxationError, NonFiniteOutputError) as error:
+        result = _failed_start(structure.atoms, settings, f"relaxation before MD failed: {error}")
+        return MDRun(model.identity, fixture.system, fixture.version, lvl, result, [], None, start_note)
+
+    inputs = {
+        "model": model.identity,
+        "structure": atoms_fingerprint(start),
+        "settings": settings.to_dict(),
+        "level": lvl.to_dict(),
+        "versions": package_versions(_MD_VERSIONED),
+    }
+
+    def build(out: Path, work: Path) -> dict:
+        result = run_md(start, model.calculator, settings, progress, checkpoint_dir=work,
+                        checkpoint_every_steps=max(50, settings.total_steps // 20))
+        result.provenance.update({"level": level, "model": model.identity, "system": fixture.system,
+                                  "fixture_version": fixture.version, "start": start_note})
+        result.save(out)
+        result.write_extxyz(out / "trajectory.extxyz", lvl.trajectory_every_frames)
+        return {"blew_up_at_step": result.blew_up_at_step, "md_seconds": result.seconds}
+
+    hit, seconds = _timed(cache, MD_STAGE, inputs, build)
+    result = MDResult.load(hit.path)
+    md_record = _record(MD_STAGE, hit, seconds, {
+        "steps": result.steps, "planned_steps": settings.total_steps, "n_atoms": result.n_atoms,
+        "supercell": list(result.supercell), "blew_up_at_step": result.blew_up_at_step,
+        "reason": result.reason, "md_seconds": result.seconds,
+        "seconds_per_step": result.seconds / max(1, result.steps - result.resumed_from_step),
+    })
+    return MDRun(model.identity, fixture.system, fixture.version, lvl, result,
+                 [relax_record, md_record], hit.path, start_note)
+
+
+def evaluate_md_run(run: MDRun, tolerances: dict, config: MDConfig | None = None) -> MDEvaluation:
+    """Compute every MD metric of ``run`` and judge it against ``tolerances`` (metric -> Threshold)."""
+    config = config or load_md_config()
+    analysis = analyse_md(
+        run.result,
+        early_window_ps=run.level.early_window_ps,
+        late_window_ps=run.level.late_window_ps,
+        running_average_ps=run.level.running_average_ps,
+        rdf_pairs=tuple(config.run["rdf_pairs"]),
+        rdf_r_max_a=float(config.run["rdf_r_max_a"]),
+        rdf_bin_a=float(config.run["rdf_bin_a"]),
+        bond_scale=float(config.run["bond_scale"]),
+        bond_persist_frames=int(config.run["bond_persist_frames"]),
+    )
+    return judge_md(analysis, tolerances, blew_up_at_step=run.result.blew_up_at_step,
+                    reason=run.result.reason)
+
+
+def write_md_result(store, run: MDRun, evaluation: MDEvaluation, fixture, session_id: str
+                    ) -> tuple[Path, list[Path]]:
+    """Add the case to the (model, system, "md") record and draw its PNGs."""
+    from insbench.results.md_plots import plot_md_validation
+    from insbench.results.records import record_path, safe_name
+
+    record = record_path(store.results_dir, run.model["name"], fixture.system, MD_FAMILY)
+    png = record.parent / f"{MD_FAMILY}-{safe_name(run.case_id)}.png"
+    title = (f"{run.model['name']} | {fixture.system} {fixture.version} | {run.level.name}, "
+             f"{run.result.settings.temperature_k:g} K, {run.result.n_atoms} atoms")
+    pngs = [plot_md_validation(png, run.result, evaluation.analysis, title=title)]
+    payload = {
+        "level": run.level.to_dict(),
+        "settings": run.result.settings.to_dict(),
+        "seed": run.result.settings.seed,
+        "start": run.start_note,
+        "supercell": list(run.result.supercell),
+        "n_atoms": run.result.n_atoms,
+        "steps": run.result.steps,
+        "planned_steps": run.result.settings.total_steps,
+        "blew_up_at_step": run.result.blew_up_at_step,
+        "reason": run.result.reason,
+        "scores": evaluation.scores,
+        "judgements": {k: j.to_dict() for k, j in evaluation.judgements.items()},
+        "tolerances": evaluation.tolerances,
+        "notes": evaluation.notes,
+        "stages": [asdict(s) for s in run.stages],
+        "timings_s": {s.stage: s.seconds for s in run.stages},
+        "md_seconds_per_step": run.result.seconds / max(1, run.result.steps - run.result.resumed_from_step),
+        "cache_entry": None if run.directory is None else str(run.directory),
+        "passed": evaluation.passed,
+        "plots": [p.name for p in pngs],
+    }
+    path = store.add_case(
+        model=run.model, system=fixture.system, family=MD_FAMILY, reference=fixture.to_provenance(),
+        case_id=run.case_id, payload=json.loads(json.dumps(payload, default=_jsonable)),
+        machine=machine_info(), versions=package_versions(), session_id=session_id,
+    )
+    return path, pngs
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+

@@ -1,0 +1,89 @@
+"""PNG of an MD stability run, laid out like the validation figure of arXiv:2603.05442.
+
+Panels: mean-squared displacement per element; the six stress components and the
+potential energy per atom, each with its running average and a shaded band of one
+running standard deviation; early vs late RDFs of each element pair. NVE (and NPT)
+steps are shaded grey in the time series.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from insbench.metrics.md_stability import VOIGT, MDAnalysis, running_average, running_std, running_times
+
+
+def _segments(ax, t: np.ndarray, segment: np.ndarray) -> None:
+    for code, colour in ((1, "0.85"), (2, "#dbe9f6")):
+        mask = segment == code
+        if mask.any():
+            ax.axvspan(t[mask][0], t[mask][-1], color=colour, lw=0, zorder=0)
+
+
+def _series(ax, t, y, window, colour, label):
+    ax.plot(t, y, color=colour, lw=0.4, alpha=0.45)
+    if len(y) >= window:
+        centre, avg, std = running_times(t, window), running_average(y, window), running_std(y, window)
+        ax.plot(centre, avg, color=colour, lw=1.4, label=label)
+        ax.fill_between(centre, avg - std, avg + std, color=colour, alpha=0.2, lw=0)
+
+
+def plot_md_validation(path: Path, result, analysis: MDAnalysis, *, title: str) -> Path:
+    """Write the validation figure of one run to ``path`` (PNG) and return ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = analysis.curves
+    t, segment, window = curves["t_ps"], curves["segment"], curves["running_window_points"]
+    n_rdf = max(1, len(curves["rdf"]))
+    fig = plt.figure(figsize=(15, 8.5))
+    grid = fig.add_gridspec(2, max(3, n_rdf))
+    ax_msd = fig.add_subplot(grid[0, 0])
+    ax_stress = fig.add_subplot(grid[0, 1])
+    ax_pe = fig.add_subplot(grid[0, 2])
+
+    for element, msd in curves["msd_a2"].items():
+        ax_msd.plot(curves["msd_t_ps"], msd, lw=1.2, label=element)
+    ax_msd.set(xlabel="time (ps)", ylabel="MSD (Angstrom$^2$)", title="mean-squared displacement")
+    if curves["msd_a2"]:
+        ax_msd.legend(fontsize=8)
+
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    stress = curves["stress_gpa"]
+    if len(t):
+        _segments(ax_stress, t, segment)
+        _segments(ax_pe, t, segment)
+        for k, component in enumerate(VOIGT):
+            _series(ax_stress, t, stress[:, k], window, colours[k % len(colours)], component)
+        _series(ax_pe, t, curves["pe_ev_per_atom"], window, "k", "potential energy")
+    ax_stress.set(xlabel="time (ps)", ylabel="stress (GPa)", title="stress components (running average +- sd)")
+    if len(t):
+        ax_stress.legend(fontsize=7, ncol=3)
+    ax_pe.set(xlabel="time (ps)", ylabel="potential energy (eV/atom)",
+              title="potential energy (running average +- sd)")
+
+    early, late = curves["early_window_ps"], curves["late_window_ps"]
+    for k, (pair, (r, g_early, g_late)) in enumerate(curves["rdf"].items()):
+        ax = fig.add_subplot(grid[1, k])
+        ax.plot(r, g_early, color="tab:blue", lw=1.1, label=f"{early[0]:g}-{early[1]:g} ps")
+        ax.plot(r, g_late, color="tab:red", lw=1.1, ls="--", label=f"{late[0]:g}-{late[1]:g} ps")
+        w1 = analysis.scores.get(f"rdf_w1_a[{pair}]", float("nan"))
+        ax.set(xlabel="r (Angstrom)", ylabel="g(r)", title=f"{pair} RDF (W1 {w1:.3g} Angstrom)")
+        ax.legend(fontsize=8)
+    if not curves["rdf"]:
+        ax = fig.add_subplot(grid[1, 0])
+        ax.text(0.5, 0.5, "no RDF: the run stopped before the late window", ha="center", va="center")
+        ax.set_axis_off()
+
+    blew = getattr(result, "blew_up_at_step", None)
+    suffix = "" if blew is None else f"\nBLEW UP at step {blew}: {result.reason}"
+    fig.suptitle(title + suffix, fontsize=11, color="k" if blew is None else "tab:red")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,1 @@
+"""Tests of insbench.models (a package so test module names cannot clash with other test directories)."""

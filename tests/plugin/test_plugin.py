@@ -1,0 +1,67 @@
+"""The pytest plugin end to end, through pytester: options, errors, results, summary."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from insbench.plugin import _benchmark_files
+
+
+def test_unknown_model_is_a_usage_error_listing_valid_names(pytester):
+    result = pytester.runpytest("--mlip=no-such-model")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*no-such-model*", "*fix: use one of: sevennet-0*mace-tiny*"])
+
+
+def test_missing_model_file_is_a_usage_error(pytester):
+    result = pytester.runpytest("--mlip=./missing/model.model")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*missing/model.model*"])
+
+
+def test_without_mlip_benchmarks_skip_and_say_how_to_enable(pytester):
+    files = _benchmark_files()
+    assert files, "the benchmark suite was not found"
+    result = pytester.runpytest(*files, "-rs", "-k", "spectral")
+    result.assert_outcomes(skipped=result.parseoutcomes().get("skipped", 0))
+    assert result.parseoutcomes().get("skipped", 0) >= 1
+    result.stdout.fnmatch_lines(["*use --mlip=NAME to enable*"])
+
+
+@pytest.mark.slow
+def test_fast_model_runs_the_suite_writes_results_and_reuses_the_cache(pytester, tmp_path):
+    args = [
+        "--mlip=mace-tiny",
+        f"--insbench-cache-dir={tmp_path / 'cache'}",
+        f"--insbench-results={tmp_path / 'results'}",
+        "--insbench-cell-mode=measured-cell",
+        "--insbench-supercell-min-length=4",
+        "-k", "spectral",
+        "-p", "no:cacheprovider",
+    ]
+    started = time.perf_counter()
+    first = pytester.runpytest(*args)
+    first_s = time.perf_counter() - started
+    outcomes = first.parseoutcomes()
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) >= 6, outcomes
+    first.stdout.fnmatch_lines(["*insbench scores*", "*mace-tiny*hexane-0GPa-measured-cell*"])
+    record_file = tmp_path / "results" / "mace-tiny" / "hexane" / "spectra.json"
+    record = json.loads(record_file.read_text())
+    case = record["cases"]["hexane-0GPa-measured-cell-vs-measured"]
+    assert set(case["timings_s"]) == {"relax", "phonons", "spectrum"}
+    assert record["model"]["name"] == "mace-tiny" and record["reference"]["version"] == "1.0.0"
+    assert (record_file.parent / case["plot"]).stat().st_size > 10_000
+    for window in case["windows"].values():
+        for judgement in window["judgements"].values():
+            assert judgement["message"]
+    started = time.perf_counter()
+    second = pytester.runpytest(*args)
+    second_s = time.perf_counter() - started
+    assert second.parseoutcomes() == outcomes
+    record = json.loads(record_file.read_text())
+    stages = record["cases"]["hexane-0GPa-measured-cell-vs-measured"]["stages"]
+    assert all(stage["reused"] for stage in stages)
+    print(f"first run {first_s:.1f} s, cached rerun {second_s:.1f} s, ratio {first_s / second_s:.1f}")
