@@ -151,7 +151,7 @@ def summarise(phonon, n_reused: int, imaginary_tolerance_cm1: float = 5.0) -> Ph
     from phonopy.physical_units import get_physical_units
 
     phonon.run_qpoints([[0.0, 0.0, 0.0]])
-    frequencies_thz = phonon.get_qpoints_dict()["frequencies"][0]
+    frequencies_thz = phonon.qpoints.frequencies[0]
     frequencies_cm1 = np.asarray(frequencies_thz) * get_physical_units().THzToCm
     non_acoustic = np.sort(frequencies_cm1)[3:]
     return PhononSummary(
