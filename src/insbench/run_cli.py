@@ -14,7 +14,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         "'--' go to pytest, e.g. insbench run sevennet-0+d3 -- -k hexane",
     )
     parser.add_argument("models", nargs="+", help="model names (see 'insbench models list')")
-    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="arguments passed to pytest")
     parser.set_defaults(func=run)
     return parser
 
@@ -22,5 +21,4 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import pytest
 
-    extra = [a for a in args.pytest_args if a != "--"]
-    return int(pytest.main([f"--mlip={','.join(args.models)}", *extra]))
+    return int(pytest.main([f"--mlip={','.join(args.models)}", *args.passthrough]))

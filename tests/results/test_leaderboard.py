@@ -154,3 +154,28 @@ def test_composite_does_not_depend_on_other_models(synthetic_results, board):
     assert {r.model: (r.composite, r.n_passed) for r in after.rows if r.model in before} == before
     assert after.rows[-1].model == "synthetic-awful"
     assert all(-1.0 <= r.composite <= 1.0 and math.isfinite(r.composite) for r in after.rows)
+
+
+def test_case_level_judgements_of_other_families_become_columns(synthetic_results):
+    """A family without windows (e.g. MD checks) judged per case gets columns too; its PNGs show."""
+    from insbench.metrics import Threshold
+
+    store = ResultsStore(synthetic_results)
+    png = synthetic_results / "synthetic-soft" / "hexane" / "md-synthetic.png"
+    png.write_bytes((synthetic_results / "synthetic-soft" / "hexane" /
+                     "spectra-hexane-0GPa-relaxed-cell-vs-measured.png").read_bytes())
+    judgement = Threshold("hexane", "-", "drift_mev_atom_ps", 1.0, "meV/atom/ps", "max", "SYNTHETIC").judge(0.5)
+    store.add_case(model=synthetic_identity("synthetic-soft"), system="hexane", family="md",
+                   reference=json.loads((synthetic_results / "synthetic-soft" / "hexane" / "spectra.json")
+                                        .read_text())["reference"],
+                   case_id="md-hexane-smoke", machine={}, versions={}, session_id="s",
+                   payload={"scores": {"drift_mev_atom_ps": 0.5}, "passed": True, "plots": [png.name],
+                            "judgements": {"drift_mev_atom_ps": judgement.to_dict()}})
+    board = build_leaderboard(load_index(synthetic_results), n_resamples=0)
+    md = next(c for c in board.columns if c.family == "md")
+    assert md.window_label == "md" and md.threshold == 1.0
+    soft = next(r for r in board.rows if r.model == "synthetic-soft")
+    assert soft.cells[md.key].passed and soft.cells[md.key].value == 0.5
+    assert ("md", "md-hexane-smoke", png.resolve()) in soft.plots
+    good = next(r for r in board.rows if r.model == "synthetic-good")
+    assert not good.cells[md.key].passed and good.cells[md.key].note == "not run"

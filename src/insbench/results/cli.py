@@ -51,7 +51,9 @@ def register(subparsers: Any) -> None:
                         help="the model, to re-run a sample of its cases through the pipeline")
     verify.add_argument("--rerun-sample", type=int, default=0, metavar="N", help="number of cases to re-run")
     verify.add_argument("--seed", type=int, default=0, help="which cases are sampled")
-    verify.add_argument("--cache-dir", default=None, metavar="DIR", help="stage cache for the re-run")
+    verify.add_argument("--cache-dir", default=None, metavar="DIR",
+                        help="stage cache for the re-run (default: the usual one); an empty directory "
+                        "recomputes every stage from scratch")
     verify.set_defaults(func=verify_command)
 
     gate = subparsers.add_parser(

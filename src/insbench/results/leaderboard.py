@@ -85,6 +85,8 @@ class Column:
 
     @property
     def window_label(self) -> str:
+        if self.window == "-":
+            return self.family
         if self.window_cm1 is None:
             return self.window
         return f"{self.window} {self.window_cm1[0]:g}–{self.window_cm1[1]:g} cm⁻¹"
@@ -192,6 +194,9 @@ def _columns_of(record: Record) -> list[tuple[Column, dict[str, Any], dict[str, 
         for window, payload in _judged_windows(case).items():
             window_cm1 = payload.get("window_cm1")
             for metric, judgement in payload["judgements"].items():
+                threshold = judgement.get("threshold") if isinstance(judgement, dict) else None
+                if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+                    continue  # not a thresholded judgement: nothing to put in a column
                 column = Column(
                     system=record.system, family=record.family, case_id=case_id,
                     case_label=_case_label(case_id, case),
@@ -199,7 +204,7 @@ def _columns_of(record: Record) -> list[tuple[Column, dict[str, Any], dict[str, 
                     window=window, window_cm1=None if window_cm1 is None else (float(window_cm1[0]), float(window_cm1[1])),
                     metric=metric, unit=str(judgement.get("unit", "")),
                     direction=str(judgement.get("direction", "max")),
-                    threshold=float(judgement["threshold"]),
+                    threshold=float(threshold),
                 )
                 out.append((column, payload, judgement))
     return out
