@@ -60,7 +60,9 @@ def test_fast_model_runs_the_suite_writes_results_and_reuses_the_cache(pytester,
     started = time.perf_counter()
     second = pytester.runpytest_subprocess(*args)
     second_s = time.perf_counter() - started
-    assert second.parseoutcomes() == outcomes
+    assert {k: v for k, v in second.parseoutcomes().items() if k != "warnings"} == {
+        k: v for k, v in outcomes.items() if k != "warnings"
+    }
     record = json.loads(record_file.read_text())
     stages = record["cases"]["hexane-0GPa-measured-cell-vs-measured"]["stages"]
     assert all(stage["reused"] for stage in stages)

@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from results_synthetic import SYNTHETIC_MODELS, write_synthetic
+
+from .results_synthetic import SYNTHETIC_MODELS, write_synthetic
 
 
 @pytest.fixture(scope="session")

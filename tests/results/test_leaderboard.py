@@ -8,7 +8,6 @@ import re
 import uuid
 
 import pytest
-from results_synthetic import synthetic_identity, write_synthetic
 
 from insbench.cli import main
 from insbench.reference import load_fixture
@@ -22,6 +21,8 @@ from insbench.results.leaderboard import (
     write_leaderboard,
 )
 from insbench.results.store_index import load_index
+
+from .results_synthetic import synthetic_identity, write_synthetic
 
 
 @pytest.fixture
@@ -179,3 +180,31 @@ def test_case_level_judgements_of_other_families_become_columns(synthetic_result
     assert ("md", "md-hexane-smoke", png.resolve()) in soft.plots
     good = next(r for r in board.rows if r.model == "synthetic-good")
     assert not good.cells[md.key].passed and good.cells[md.key].note == "not run"
+
+
+def test_several_results_directories(synthetic_results, tmp_path, capsys):
+    other = tmp_path / "other"
+    write_synthetic(other, "synthetic-third", 0.95)
+    write_synthetic(other, "synthetic-soft", 1.0)  # newer run of the same model: supersedes
+    out = tmp_path / "board"
+    assert main(["leaderboard", str(synthetic_results), str(other), "--out", str(out), "--n-resamples", "0"]) == 0
+    data = json.loads((out / "leaderboard.json").read_text())
+    assert sorted(r["model"] for r in data["rows"]) == ["synthetic-good", "synthetic-soft", "synthetic-third"]
+    soft = next(r for r in data["rows"] if r["model"] == "synthetic-soft")
+    assert soft["passed"] == 6  # the newer (stretch 1.0) record
+    assert "superseded by the newer" in capsys.readouterr().err
+
+
+def test_committed_example_leaderboard_is_real_and_self_contained():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "docs" / "example-leaderboard"
+    if not (example / "leaderboard.json").is_file():
+        pytest.skip("docs/example-leaderboard has not been generated")
+    data = json.loads((example / "leaderboard.json").read_text())
+    assert data["schema"] == "insbench.leaderboard" and data["rows"]
+    assert not any(r["model"].startswith("synthetic") for r in data["rows"]), "synthetic records in the docs"
+    page = (example / "leaderboard.html").read_text()
+    assert "<script" not in page.lower() and not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", page)
+    for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (example / "leaderboard.md").read_text()):
+        assert (example / link).is_file(), link

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from results_synthetic import synthetic_identity, write_synthetic
 
 from insbench.results import RESULT_SCHEMA_VERSION, ResultsStore
 from insbench.results.store_index import load_index, validate_record
+
+from .results_synthetic import synthetic_identity, write_synthetic
 
 REFERENCE = {"system": "hexane", "version": "1.0.0", "manifest_sha256": "abc"}
 

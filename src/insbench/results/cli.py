@@ -25,8 +25,8 @@ def register(subparsers: Any) -> None:
         description="Reads every result record under RESULTS_DIR and writes leaderboard.md (+ plots/), "
         "leaderboard.html (self-contained) and leaderboard.json into --out.",
     )
-    board.add_argument("results_dir", nargs="?", default="insbench-results", metavar="RESULTS_DIR",
-                       help="results directory (default: ./insbench-results)")
+    board.add_argument("results_dirs", nargs="*", default=["insbench-results"], metavar="RESULTS_DIR",
+                       help="results directory or directories (default: ./insbench-results)")
     board.add_argument("--out", default="insbench-leaderboard", metavar="DIR", help="output directory")
     board.add_argument("--title", default="insbench leaderboard")
     _bootstrap_args(board)
@@ -77,17 +77,17 @@ def _bootstrap_args(parser: argparse.ArgumentParser) -> None:
 
 def leaderboard_command(args: argparse.Namespace) -> int:
     from insbench.results.leaderboard import build_leaderboard, write_leaderboard
-    from insbench.results.store_index import load_index
+    from insbench.results.store_index import load_indexes
 
     try:
-        index = load_index(args.results_dir)
+        index = load_indexes(args.results_dirs)
     except FileNotFoundError as error:
         _err(str(error))
         return 2
     for issue in index.issues:
         print(f"left out: {issue}", file=sys.stderr)
     if not index.records:
-        _err(f"no usable result records in {args.results_dir}")
+        _err(f"no usable result records in {', '.join(args.results_dirs)}")
         return 2
     board = build_leaderboard(index, n_resamples=args.n_resamples, seed=args.seed,
                               confidence=args.confidence, title=args.title)

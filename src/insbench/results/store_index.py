@@ -205,3 +205,38 @@ def load_index(results_dir: Path | str) -> ResultsIndex:
                 ))
     kept.sort(key=lambda r: (r.model, r.system, r.family))
     return ResultsIndex(root, kept, issues)
+
+
+def load_indexes(results_dirs: list[Path | str] | tuple[Path | str, ...]) -> ResultsIndex:
+    """One index over several results directories (e.g. runs made on different machines).
+
+    The identity rule of :func:`load_index` applies across directories; of two records for
+    the same (model, system, family) the newer is kept and the older reported.
+    """
+    if len(results_dirs) == 1:
+        return load_index(results_dirs[0])
+    indexes = [load_index(d) for d in results_dirs]
+    issues = [issue for index in indexes for issue in index.issues]
+    by_key: dict[tuple[str, str, str], Record] = {}
+    for record in sorted((r for index in indexes for r in index.records), key=lambda r: r.updated):
+        key = (record.model, record.system, record.family)
+        if key in by_key:
+            issues.append(RecordIssue(by_key[key].path, f"superseded by the newer {record.path}"))
+        by_key[key] = record
+    merged = ResultsIndex(Path(results_dirs[0]), [], issues)
+    # re-apply the one-identity-per-model rule over the merged records
+    kept: list[Record] = []
+    for model in sorted({r.model for r in by_key.values()}):
+        records = [r for r in by_key.values() if r.model == model]
+        newest = max(records, key=lambda r: r.updated)
+        want = _comparable_identity(newest.identity)
+        for record in records:
+            if _comparable_identity(record.identity) == want:
+                kept.append(record)
+            else:
+                merged.issues.append(RecordIssue(
+                    record.path, f"made by another identity of model {model!r} than its newest record "
+                                 f"{newest.path}; left out"))
+    merged.records = sorted(kept, key=lambda r: (r.model, r.system, r.family))
+    merged.root = Path(" + ".join(str(d) for d in results_dirs))
+    return merged

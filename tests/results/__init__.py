@@ -1,0 +1,1 @@
+"""Tests of insbench.results: store index, leaderboard, bootstrap, gate, submissions, cost."""
