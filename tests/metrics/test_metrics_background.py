@@ -163,3 +163,20 @@ def test_invariant_to_scaling_the_measured_spectrum(c, form, seed):
         assert cosine_overlap(
             x, np.clip(a, 0, None), np.clip(b, 0, None)
         ) == pytest.approx(1.0, rel=1e-9)
+
+
+def test_background_stays_under_the_data_when_the_model_misses_the_peaks():
+    """A model whose peaks sit between the measured ones must not let a least-squares
+    background line cut through the measured peaks (the background is an envelope)."""
+    import numpy as np
+
+    from insbench.metrics.background import ENVELOPE_SIGMA, fit_scale_and_background
+    from insbench.spectra import Spectrum1D
+
+    x = np.linspace(20, 400, 400)
+    peaks = sum(np.exp(-0.5 * ((x - c) / 6) ** 2) for c in (60, 140, 250, 330))
+    measured = Spectrum1D(x, 0.2 + peaks, np.full_like(x, 0.01), "synthetic measured")
+    missed = Spectrum1D(x, sum(np.exp(-0.5 * ((x - c) / 6) ** 2) for c in (100, 200, 290)), None, "synthetic model")
+    fit = fit_scale_and_background(missed, measured, (20, 400), "linear")
+    assert np.all(fit.background <= measured.intensity + ENVELOPE_SIGMA * 0.01 + 1e-9)
+    assert fit.background.max() <= 0.2 + 3 * 0.01  # it found the true flat background, not the mean

@@ -150,6 +150,64 @@ def _weights(error: np.ndarray | None, n: int) -> np.ndarray:
     return 1.0 / np.maximum(error, floor)
 
 
+#: The background may exceed the measured intensity by at most this many standard
+#: deviations anywhere in the window: it is what lies under the peaks, not a line
+#: through them (a least-squares line through a spectrum whose peaks the model misses
+#: would eat half the signal).
+ENVELOPE_SIGMA = 2.0
+
+
+def _errors_or_zero(error: np.ndarray | None, n: int) -> np.ndarray:
+    return np.zeros(n) if error is None else np.asarray(error, dtype=float)
+
+
+def _keep_background_under_data(
+    a_n: np.ndarray,
+    y_n: np.ndarray,
+    start: np.ndarray,
+    *,
+    background_rows: np.ndarray,
+    ceiling: np.ndarray,
+    first_is_scale: bool,
+) -> np.ndarray:
+    """Re-solve the bounded least squares with background(x_i) <= ceiling_i.
+
+    All quantities are in the normalised units of the caller. A quadratic programme
+    in at most four unknowns, solved with SLSQP from the unconstrained solution.
+    """
+    from scipy.optimize import minimize
+
+    offset = 1 if first_is_scale else 0
+    ceiling = np.maximum(ceiling, 0.0)
+
+    def background(c: np.ndarray) -> np.ndarray:
+        return background_rows @ c[offset:]
+
+    if np.all(background(start) <= ceiling + 1e-12):
+        return start
+    feasible = start.copy()
+    peak = np.max(background(start) / np.maximum(ceiling, 1e-300))
+    feasible[offset:] = start[offset:] / max(peak, 1.0)  # shrink the background until it fits
+
+    result = minimize(
+        lambda c: float(np.sum((a_n @ c - y_n) ** 2)),
+        feasible,
+        jac=lambda c: 2.0 * a_n.T @ (a_n @ c - y_n),
+        bounds=[(0.0, None)] * start.size,
+        constraints=[{
+            "type": "ineq",
+            "fun": lambda c: ceiling - background(c),
+            "jac": lambda c: -np.hstack([np.zeros((ceiling.size, offset)), background_rows]),
+        }],
+        method="SLSQP",
+        options={"maxiter": 200, "ftol": 1e-12},
+    )
+    solution = np.maximum(result.x, 0.0)
+    if not np.all(background(solution) <= ceiling + 1e-9):
+        return feasible
+    return solution
+
+
 def _bernstein_basis(u: np.ndarray, degree: int) -> np.ndarray:
     """Bernstein polynomials of ``degree`` on u in [0, 1], one column each."""
     if degree == 0:
@@ -232,13 +290,17 @@ def fit_scale_and_background(
     y_norm = float(np.linalg.norm(y_w)) or 1.0
     coeffs = np.zeros(design.shape[1])
     if np.any(active):
-        solution = lsq_linear(
-            a_w[:, active] / col_norm[active],
-            y_w / y_norm,
-            bounds=(0.0, np.inf),
-            method="bvls",
-        )
-        coeffs[active] = np.maximum(solution.x, 0.0) * y_norm / col_norm[active]
+        a_n = a_w[:, active] / col_norm[active]
+        solution = lsq_linear(a_n, y_w / y_norm, bounds=(0.0, np.inf), method="bvls")
+        normalised = np.maximum(solution.x, 0.0)
+        if degree is not None:
+            normalised = _keep_background_under_data(
+                a_n, y_w / y_norm, normalised,
+                background_rows=design[:, 1:][:, active[1:]] / col_norm[1:][active[1:]],
+                ceiling=(y + ENVELOPE_SIGMA * _errors_or_zero(cut.error, x.size)) / y_norm,
+                first_is_scale=bool(active[0]),
+            )
+        coeffs[active] = normalised * y_norm / col_norm[active]
 
     scale = float(coeffs[0])
     background = design[:, 1:] @ coeffs[1:] if degree is not None else np.zeros_like(x)
