@@ -32,7 +32,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("spectral_item", params)
 
 
-def test_spectral_agreement(mlip, insbench, spectral_item):
+def test_spectral_agreement(mlip, insbench, spectral_item, record_property):
     system, version, item = spectral_item
     fixture = load_fixture(system, version)
     try:
@@ -42,6 +42,10 @@ def test_spectral_agreement(mlip, insbench, spectral_item):
     window = evaluation.windows[item.window]
     judgement = window.judgements[item.metric]
     print(f"{mlip.name} | {item.id}: {judgement.message}")
+    for key, value in (("metric", item.metric), ("value", judgement.value), ("threshold", judgement.threshold),
+                       ("unit", judgement.unit), ("direction", judgement.direction),
+                       ("reference_kind", item.reference_kind), ("passed", judgement.passed)):
+        record_property(key, value)
     for problem in window.scores.problems:
         print(f"  problem: {problem}")
     assert judgement.passed, f"{mlip.name} | {item.id}: {judgement.message}"
