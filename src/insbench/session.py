@@ -199,6 +199,19 @@ class InsbenchSession:
         return self.memo(("evaluation", model.name, fixture.system, fixture.version, case,
                           reference_kind), evaluate)
 
+    def pressure_analysis(self, model, fixture):
+        """Both pressures relaxed (cell free), phonons, spectra; modes assigned and tracked."""
+        from insbench.evaluate_pressure import relaxed_cases
+        from insbench.pressure import analyse_pressure_pair
+
+        def analyse():
+            runs = {case.pressure_gpa: self.spectral_run(model, fixture, case) for case in relaxed_cases(fixture)}
+            low, high = sorted(runs)
+            analysis = analyse_pressure_pair(runs[low].phonopy_yaml, runs[high].phonopy_yaml, (low, high))
+            return analysis, runs
+
+        return self.memo(("pressure", model.name, fixture.system, fixture.version), analyse)
+
     # -- reporting ---------------------------------------------------------------
     def summary_lines(self) -> list[str]:
         if not self.summary:

@@ -52,3 +52,63 @@ def plot_spectral_comparison(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def plot_pressure_response(
+    path: Path,
+    *,
+    title: str,
+    model_spectra: dict[float, tuple[np.ndarray, np.ndarray]],
+    reference_spectra: dict[float, tuple[np.ndarray, np.ndarray, str]],
+    marked_bands: list[dict],
+    window_cm1: tuple[float, float],
+) -> Path:
+    """Model spectra at each pressure over the reference, with tracked bands marked.
+
+    Each spectrum is area-normalised in the window (scale-free); ``marked_bands`` are
+    dicts with ``label``, ``position_cm1``, ``shift_cm1``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def normalised(x, y):
+        keep = (x >= window_cm1[0]) & (x <= window_cm1[1])
+        area = np.trapezoid(np.clip(y[keep], 0, None), x[keep]) or 1.0
+        return x[keep], y[keep] / area
+
+    fig, ax = plt.subplots(figsize=(11, 4.8))
+    offset = 0.0
+    step = 0.0
+    for pressure in sorted(model_spectra):
+        x, y = normalised(*model_spectra[pressure])
+        step = max(step, 1.1 * float(y.max()))
+    for pressure in sorted(model_spectra):
+        x, y = normalised(*model_spectra[pressure])
+        ax.plot(x, y + offset, color="tab:red", lw=1.0, label=f"model {pressure:g} GPa" if offset == 0 else None)
+        if pressure in reference_spectra:
+            rx, ry, rlabel = reference_spectra[pressure]
+            rx, ry = normalised(rx, ry)
+            ax.plot(rx, ry + offset, color="k", lw=0.9, alpha=0.8,
+                    label=f"{rlabel}" if offset == 0 else None)
+        ax.text(window_cm1[0], offset + 0.6 * step, f"{pressure:g} GPa", fontsize=9)
+        offset += step
+    for band in marked_bands:
+        position, shift = band["position_cm1"], band["shift_cm1"]
+        if position is None or shift is None:
+            continue
+        ax.annotate("", xy=(position + shift, offset * 0.98), xytext=(position, offset * 0.98),
+                    arrowprops={"arrowstyle": "->", "color": "tab:blue" if shift > 0 else "tab:purple"})
+        ax.axvline(position, color="0.6", lw=0.5, ls=":")
+        ax.text(position, offset * 1.0, f"{band['label']}\n{shift:+.1f} cm-1", fontsize=7, ha="center")
+    ax.set_xlim(*window_cm1)
+    ax.set_xlabel("energy transfer (cm-1)")
+    ax.set_ylabel("intensity (area-normalised, offset)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,53 @@
+"""Pressure response: blue shifts, the claimed red shift, per-band shift signs.
+
+For every fixture with two pressures, the model relaxes the cell at both, computes
+phonons, tracks modes across pressure by eigenvector overlap and is judged on:
+the INS-weighted fraction of blue-shifting modes, the sign of the shift of each band
+in the reference peak table (measured when present, computed otherwise), and the
+bands the paper's claims say red-shift (e.g. 453 cm-1 in 2,5-diiodothiophene).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from insbench.evaluate_pressure import judge_pressure_item, pressure_items, write_pressure_result
+from insbench.models import UnsupportedElementError
+from insbench.reference import list_fixtures, load_fixture
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "pressure_item" not in metafunc.fixturenames:
+        return
+    params = []
+    for system in sorted({s.system for s in list_fixtures() if s.problem is None}):
+        fixture = load_fixture(system)
+        for item in pressure_items(fixture):
+            params.append(pytest.param((fixture.system, fixture.version, item), id=f"{system}-{item.id}"))
+    metafunc.parametrize("pressure_item", params)
+
+
+def test_pressure_response(mlip, insbench, pressure_item, record_property):
+    system, version, item = pressure_item
+    if item.check == "missing":
+        pytest.skip(item.message)
+    fixture = load_fixture(system, version)
+    try:
+        insbench.conformance(mlip, fixture)
+        analysis, runs = insbench.pressure_analysis(mlip, fixture)
+    except UnsupportedElementError as error:
+        pytest.skip(f"{mlip.name} cannot be benchmarked on {system}: {error}")
+    window = tuple(fixture.conditions.energy_window_cm1)
+    verdict = judge_pressure_item(analysis, item, insbench.thresholds, system, window)
+    write_pressure_result(insbench.store, model=mlip, fixture=fixture, analysis=analysis, runs=runs,
+                          verdict=verdict, session_id=insbench.session_id, window_cm1=window)
+    judgement = verdict.judgement
+    print(f"{mlip.name} | {system} {item.id}: {judgement.message}")
+    if verdict.band is not None:
+        print(f"  band chosen: {verdict.band.how}")
+    if item.reference_shift_cm1 is not None:
+        print(f"  reference ({item.reference_kind}) shift: {item.reference_shift_cm1:+.2f} cm-1")
+    record_property("metric", judgement.metric)
+    record_property("value", judgement.value)
+    record_property("threshold", judgement.threshold)
+    assert judgement.passed, f"{mlip.name} | {system} {item.id}: {judgement.message}"

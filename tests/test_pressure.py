@@ -1,0 +1,87 @@
+"""Pressure analysis on hexane relaxed at 0 and 1.5 GPa with the fast model (a plumbing check:
+hexane has no measured high-pressure data; mace-tiny's shifts mean nothing physically)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from insbench.cache import Cache
+from insbench.evaluate_pressure import PressureItem, judge_pressure_item, pressure_items
+from insbench.metrics import load_thresholds
+from insbench.models import resolve_mlip
+from insbench.physics.phonons import PhononSettings
+from insbench.pipeline import ModelHandle, PipelineSettings, SpectralCase, run_spectral_case
+from insbench.pressure import analyse_pressure_pair, choose_band, reference_bands
+from insbench.reference import load_fixture
+
+
+@pytest.fixture(scope="module")
+def hexane_pair(tmp_path_factory):
+    fixture = load_fixture("hexane")
+    model = ModelHandle(resolve_mlip("mace-tiny"))
+    cache = Cache(tmp_path_factory.mktemp("cache"))
+    settings = PipelineSettings(phonons=PhononSettings(supercell_min_length_a=4.0))
+    runs = {p: run_spectral_case(model, fixture, SpectralCase("hexane", p, "relaxed-cell"), cache, settings)
+            for p in (0.0, 1.5)}
+    return analyse_pressure_pair(runs[0.0].phonopy_yaml, runs[1.5].phonopy_yaml, (0.0, 1.5)), runs
+
+
+def test_compression_and_tracking_are_consistent(hexane_pair):
+    analysis, runs = hexane_pair
+    assert runs[1.5].structure.get_volume() < runs[0.0].structure.get_volume()
+    permutation = analysis.tracking.permutation
+    assert sorted(permutation.tolist()) == list(range(len(permutation)))
+    assert np.all(np.isfinite(analysis.shifts_cm1))
+    assert 0.0 <= analysis.blue_fraction((10.0, 2000.0)) <= 1.0
+    # one molecule per cell: 3 translations + 3 librations, the rest internal
+    characters = [m.character for m in analysis.assignment.modes]
+    assert characters.count("internal") == len(characters) - 6
+
+
+def test_band_choice_records_how(hexane_pair):
+    analysis, _ = hexane_pair
+    f = analysis.frequencies_cm1
+    target = float(f[len(f) // 2])
+    band = choose_band(analysis, target)
+    assert band.chosen_mode is not None and band.chosen_mode in band.modes
+    assert abs(band.position_cm1 - target) <= 60.0
+    assert "highest INS weight" in band.how and band.candidates
+    nothing = choose_band(analysis, 5000.0)
+    assert nothing.chosen_mode is None and "no mode" in nothing.how
+
+
+def test_judging_a_claimed_red_shift(hexane_pair):
+    analysis, _ = hexane_pair
+    thresholds = load_thresholds()
+    item = PressureItem("red_shift", float(analysis.frequencies_cm1[20]))
+    verdict = judge_pressure_item(analysis, item, thresholds, "diiodothiophene", (10.0, 2000.0))
+    assert verdict.judgement.passed == (verdict.value <= -0.1)
+    assert verdict.band is not None
+
+
+def test_single_pressure_fixture_has_no_pressure_items():
+    assert pressure_items(load_fixture("hexane")) == []
+
+
+def test_reference_bands_read_peak_tables():
+    table = {"peaks": [
+        {"position_0gpa_cm1": 453.0, "peak_shift_cm1": -2.0, "dominant_label": "C-I stretch"},
+        {"position_0gpa_cm1": 800.0, "weighted_mean_shift_cm1": 3.5},
+        {"position_0gpa_cm1": 900.0, "note": "no Gamma mode"},
+    ]}
+    bands = reference_bands(table, "computed", "synthetic table")
+    assert [(b.position_cm1, b.shift_cm1, b.label) for b in bands] == [(453.0, -2.0, "C-I stretch"), (800.0, 3.5, None)]
+
+
+def test_empty_measured_slot_becomes_an_item_that_says_how_to_import(tmp_path):
+    slot = SimpleNamespace(role="peaks", kind="measured", import_hint="insbench reference import x --version 2")
+    fixture = SimpleNamespace(
+        system="x", version="1", conditions=SimpleNamespace(pressures_gpa=(0.0, 1.5)),
+        artefacts=lambda role=None, kind=None: (), slots=(slot,),
+    )
+    items = pressure_items(fixture)
+    missing = [i for i in items if i.check == "missing"]
+    assert missing and "insbench reference import x --version 2" in missing[0].message
