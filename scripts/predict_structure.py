@@ -135,14 +135,9 @@ def relaxed_molecule(out_dir: Path, calc, costs: dict) -> Atoms:
 
 def find_molecules(atoms: Atoms, scale: float = 1.1) -> list[np.ndarray]:
     """Atom indices of each covalently bonded molecule (ASE natural cutoffs x ``scale``)."""
-    from ase.neighborlist import NeighborList, natural_cutoffs
-    from scipy.sparse.csgraph import connected_components
+    from insbench.physics.modes import find_molecules as _find
 
-    nl = NeighborList(natural_cutoffs(atoms, mult=scale), self_interaction=False, bothways=True)
-    nl.update(atoms)
-    matrix = nl.get_connectivity_matrix(sparse=True)
-    n, labels = connected_components(matrix)
-    return [np.flatnonzero(labels == k) for k in range(n)]
+    return _find(atoms, scale)
 
 
 def molecules_intact(atoms: Atoms, z: int) -> tuple[bool, str]:
@@ -157,13 +152,11 @@ def molecules_intact(atoms: Atoms, z: int) -> tuple[bool, str]:
 
 
 def unwrapped_molecule_positions(atoms: Atoms, indices: np.ndarray) -> np.ndarray:
-    """Cartesian positions of one molecule made whole across periodic boundaries."""
-    from ase.geometry import find_mic
+    """Cartesian positions of one molecule made whole across periodic boundaries
+    (by walking bonds, not by minimum image, which fails for short cell axes)."""
+    from insbench.physics.modes import whole_molecule_positions
 
-    ref = atoms.positions[indices[0]]
-    d, _ = find_mic(atoms.positions[indices] - ref, atoms.cell, atoms.pbc)
-    # walk bonds: minimum-image vectors from the first atom are fine for a small molecule
-    return ref + d
+    return whole_molecule_positions(atoms, indices)
 
 
 def density_g_cm3(atoms: Atoms) -> float:
@@ -275,23 +268,37 @@ def packing_analysis(atoms: Atoms) -> dict:
     }
 
 
-def short_contacts(atoms: Atoms, cutoff: float = 4.2) -> dict:
-    """Shortest intermolecular contacts by element pair (A), e.g. I...I, I...S."""
+def _intermolecular_pairs(atoms: Atoms, cutoff: float):
+    """Pairs (i, j, distance) closer than ``cutoff`` that are not intramolecular.
+
+    A pair inside one molecule is recognised by its vector, not by the periodic
+    shift: a molecule split by the cell boundary has bonds with a non-zero shift,
+    while a contact between a molecule and its own periodic image (a short stacking
+    axis) has a vector different from any intramolecular one.
+    """
     from ase.neighborlist import neighbor_list
 
     mols = find_molecules(atoms)
     label = np.empty(len(atoms), dtype=int)
+    whole = atoms.positions.copy()
     for k, m in enumerate(mols):
         label[m] = k
-    i, j, d, shift = neighbor_list("ijdS", atoms, cutoff)
+        whole[m] = unwrapped_molecule_positions(atoms, m)
+    i, j, d, vectors = neighbor_list("ijdD", atoms, cutoff)
+    for a, b, dist, vec in zip(i, j, d, vectors):
+        if label[a] == label[b] and np.allclose(vec, whole[b] - whole[a], atol=1e-4):
+            continue
+        yield int(a), int(b), float(dist)
+
+
+def short_contacts(atoms: Atoms, cutoff: float = 4.2) -> dict:
+    """Shortest intermolecular contacts by element pair (A), e.g. I...I, I...S."""
     symbols = np.array(atoms.get_chemical_symbols())
     out: dict[str, float] = {}
-    for a, b, dist, s in zip(i, j, d, shift):
-        if label[a] == label[b] and not np.any(s):
-            continue
+    for a, b, dist in _intermolecular_pairs(atoms, cutoff):
         key = "...".join(sorted((symbols[a], symbols[b])))
         if key not in out or dist < out[key]:
-            out[key] = round(float(dist), 3)
+            out[key] = round(dist, 3)
     return dict(sorted(out.items()))
 
 
@@ -410,7 +417,9 @@ def generate(cand: Candidate, mol_file: Path, out_dir: Path) -> Atoms | None:
         log(f"{cand.ident}: pyxtal gave no acceptable packing")
         return None
     if cand.sg_symbol.startswith("C"):
+        info = dict(atoms.info)
         atoms = to_primitive(atoms)
+        atoms.info.update(info)
     atoms.info["pyxtal_space_group"] = cand.sg_symbol
     write(path, atoms, format="extxyz")
     return atoms
@@ -422,16 +431,9 @@ VDW_RADII_A = {"H": 1.20, "C": 1.70, "S": 1.80, "I": 1.98}
 
 def min_contact_ratio(atoms: Atoms) -> float:
     """Smallest intermolecular distance / (sum of van der Waals radii)."""
-    from ase.neighborlist import neighbor_list
-
-    mols = find_molecules(atoms)
-    label = np.empty(len(atoms), dtype=int)
-    for k, m in enumerate(mols):
-        label[m] = k
-    i, j, d, shift = neighbor_list("ijdS", atoms, 4.5)
     symbols = atoms.get_chemical_symbols()
     ratios = [dist / (VDW_RADII_A[symbols[a]] + VDW_RADII_A[symbols[b]])
-              for a, b, dist, s in zip(i, j, d, shift) if label[a] != label[b] or np.any(s)]
+              for a, b, dist in _intermolecular_pairs(atoms, 4.5)]
     return float(min(ratios)) if ratios else 10.0
 
 

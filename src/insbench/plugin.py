@@ -72,6 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
             config.args[:] = files
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:  # pytest-xdist: share one session id with workers
     session = node.config.stash.get(SESSION_KEY, None)
     if session is not None:

@@ -95,6 +95,13 @@ def find_molecules(atoms: Atoms, scale: float = 1.1) -> list[np.ndarray]:
     return [np.flatnonzero(labels == k) for k in range(n)]
 
 
+def whole_molecule_positions(atoms: Atoms, indices: np.ndarray, scale: float = 1.1) -> np.ndarray:
+    """Cartesian positions of one molecule made whole by walking its bonds across
+    periodic boundaries (minimum-image unwrapping fails when a cell axis is shorter
+    than the molecule, e.g. a ~4 A stacking axis)."""
+    return _bond_graph(atoms, np.asarray(indices), scale)[0]
+
+
 def _bond_graph(atoms: Atoms, indices: np.ndarray, scale: float) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Whole-molecule positions (periodic images unwrapped along bonds) and local bonds."""
     from ase.neighborlist import natural_cutoffs, neighbor_list
