@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import pytest
 
-from insbench.md_pipeline import evaluate_md_run, run_md_case, write_md_result
 from insbench.metrics.md_stability import check_names
 from insbench.metrics.md_tolerances import load_md_config
 from insbench.models import UnsupportedElementError
@@ -45,19 +44,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("md_check", params)
 
 
-def _md_evaluation(mlip, insbench, fixture):
-    level = insbench.options.level
-    config = insbench.memo(("md-config",), load_md_config)
-
-    def compute():
-        run = run_md_case(mlip, fixture, level, insbench.cache, insbench.progress, config)
-        evaluation = evaluate_md_run(run, config.tolerances_for(fixture.system, level), config)
-        write_md_result(insbench.store, run, evaluation, fixture, session_id=insbench.session_id)
-        return run, evaluation
-
-    return insbench.memo(("md", mlip.name, fixture.system, fixture.version, level), compute)
-
-
 def test_md_stability(mlip, insbench, md_check):
     system, version, check = md_check
     fixture = load_fixture(system, version)
@@ -65,7 +51,7 @@ def test_md_stability(mlip, insbench, md_check):
         insbench.conformance(mlip, fixture)
     except UnsupportedElementError as error:
         pytest.skip(f"{mlip.name} cannot be benchmarked on {system}: {error}")
-    _run, evaluation = _md_evaluation(mlip, insbench, fixture)
+    _run, evaluation = insbench.md_evaluation(mlip, fixture)
     judgement = evaluation.judgements[check]
     print(f"{mlip.name} | {system} | {insbench.options.level} | {judgement.message}")
     assert judgement.passed, f"{mlip.name} | {system} | {insbench.options.level} | {judgement.message}"

@@ -30,11 +30,11 @@ from insbench.physics.relax import RelaxationError, RelaxSettings
 from insbench.pipeline import (
     ModelHandle,
     StageRecord,
-    _record,
-    _timed,
     machine_info,
     package_versions,
     relax_stage,
+    stage_record,
+    timed_stage,
 )
 
 MD_FAMILY = "md"
@@ -155,9 +155,9 @@ def run_md_case(
         result.write_extxyz(out / "trajectory.extxyz", lvl.trajectory_every_frames)
         return {"blew_up_at_step": result.blew_up_at_step, "md_seconds": result.seconds}
 
-    hit, seconds = _timed(cache, MD_STAGE, inputs, build)
+    hit, seconds = timed_stage(cache, MD_STAGE, inputs, build)
     result = MDResult.load(hit.path)
-    md_record = _record(MD_STAGE, hit, seconds, {
+    md_record = stage_record(MD_STAGE, hit, seconds, {
         "steps": result.steps, "planned_steps": settings.total_steps, "n_atoms": result.n_atoms,
         "supercell": list(result.supercell), "blew_up_at_step": result.blew_up_at_step,
         "reason": result.reason, "md_seconds": result.seconds,

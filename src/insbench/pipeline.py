@@ -157,13 +157,13 @@ def ins_settings_for(conditions, settings: PipelineSettings) -> INSSettings:
     )
 
 
-def _timed(cache: Cache, stage: str, inputs: dict, build) -> tuple[CacheHit, float]:
+def timed_stage(cache: Cache, stage: str, inputs: dict, build) -> tuple[CacheHit, float]:
     started = time.perf_counter()
     hit = cache.get_or_create(stage, inputs, build)
     return hit, time.perf_counter() - started
 
 
-def _record(stage: str, hit: CacheHit, seconds: float, summary: dict) -> StageRecord:
+def stage_record(stage: str, hit: CacheHit, seconds: float, summary: dict) -> StageRecord:
     return StageRecord(
         stage=stage,
         seconds=seconds,
@@ -189,10 +189,10 @@ def relax_stage(model: ModelHandle, atoms: Atoms, relax_settings: RelaxSettings,
         (out / "summary.json").write_text(json.dumps(result.summary(), indent=1))
         return {}
 
-    hit, seconds = _timed(cache, "relax", inputs, build)
+    hit, seconds = timed_stage(cache, "relax", inputs, build)
     relaxed = ase.io.read(hit.path / "relaxed.extxyz", format="extxyz")
     summary = json.loads((hit.path / "summary.json").read_text())
-    return relaxed, _record("relax", hit, seconds, summary)
+    return relaxed, stage_record("relax", hit, seconds, summary)
 
 
 def phonon_stage(model: ModelHandle, atoms: Atoms, phonon_settings: ph.PhononSettings, cache: Cache,
@@ -223,9 +223,9 @@ def phonon_stage(model: ModelHandle, atoms: Atoms, phonon_settings: ph.PhononSet
         (out / "summary.json").write_text(json.dumps(summary, indent=1))
         return {}
 
-    hit, seconds = _timed(cache, "phonons", inputs, build)
+    hit, seconds = timed_stage(cache, "phonons", inputs, build)
     summary = json.loads((hit.path / "summary.json").read_text())
-    return hit.path / "phonopy.yaml", _record("phonons", hit, seconds, summary)
+    return hit.path / "phonopy.yaml", stage_record("phonons", hit, seconds, summary)
 
 
 def spectrum_stage(phonopy_yaml: Path, phonon_key: str, ins_settings: INSSettings, cache: Cache,
@@ -253,10 +253,10 @@ def spectrum_stage(phonopy_yaml: Path, phonon_key: str, ins_settings: INSSetting
         (out / "summary.json").write_text(json.dumps(summary, indent=1))
         return {}
 
-    hit, seconds = _timed(cache, "spectrum", inputs, build)
+    hit, seconds = timed_stage(cache, "spectrum", inputs, build)
     payload = json.loads((hit.path / "spectrum.json").read_text())
     summary = json.loads((hit.path / "summary.json").read_text())
-    return Spectrum1D.from_dict(payload["spectrum"]), payload["components"], _record(
+    return Spectrum1D.from_dict(payload["spectrum"]), payload["components"], stage_record(
         "spectrum", hit, seconds, summary
     )
 

@@ -121,6 +121,7 @@ class InsbenchSession:
         self._memo: dict[tuple, Any] = {}
         self._failures: dict[tuple, BaseException] = {}
         self.summary: list[dict[str, Any]] = []
+        self.md_summary: list[dict[str, Any]] = []
 
     # -- models ---------------------------------------------------------------
     def model(self, name: str):
@@ -212,8 +213,41 @@ class InsbenchSession:
 
         return self.memo(("pressure", model.name, fixture.system, fixture.version), analyse)
 
+    def md_evaluation(self, model, fixture):
+        """One MD run per (model, system, level), judged against md_tolerances.toml."""
+        from insbench.md_pipeline import evaluate_md_run, run_md_case, write_md_result
+        from insbench.metrics.md_tolerances import load_md_config
+
+        level = self.options.level
+
+        def compute():
+            config = load_md_config()
+            run = run_md_case(model, fixture, level, self.cache, self.progress, config)
+            evaluation = evaluate_md_run(run, config.tolerances_for(fixture.system, level), config)
+            write_md_result(self.store, run, evaluation, fixture, session_id=self.session_id)
+            judgements = list(evaluation.judgements.values())
+            self.md_summary.append({
+                "model": model.name, "system": fixture.system, "level": level,
+                "passed": sum(j.passed for j in judgements), "total": len(judgements),
+                "failed": [j.metric for j in judgements if not j.passed],
+            })
+            return run, evaluation
+
+        return self.memo(("md", model.name, fixture.system, fixture.version, level), compute)
+
     # -- reporting ---------------------------------------------------------------
     def summary_lines(self) -> list[str]:
+        lines = self._spectral_lines()
+        if self.md_summary:
+            if lines:
+                lines.append("")
+            lines.append(f"{'model':<22} {'MD stability':<28} {'checks passed':>14}  failed")
+            for row in self.md_summary:
+                lines.append(f"{row['model']:<22} {row['system'] + ' (' + row['level'] + ')':<28} "
+                             f"{row['passed']:>6}/{row['total']:<7}  {', '.join(row['failed']) or '-'}")
+        return lines
+
+    def _spectral_lines(self) -> list[str]:
         if not self.summary:
             return []
         header = f"{'model':<22} {'case':<34} {'vs':<9} {'window':<12} {'W1/cm-1':>8} {'cos':>6} {'pkMAE':>7}  ok"

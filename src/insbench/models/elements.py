@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ase.data import chemical_symbols
+
+from insbench.models.torch_env import allow_pickled_checkpoints
 
 if TYPE_CHECKING:
     from ase.calculators.calculator import Calculator
@@ -28,7 +29,7 @@ GFN2_XTB_ELEMENTS = symbols(range(1, 87))
 
 
 def _mace_file_elements(path: str) -> tuple[str, ...]:
-    os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    allow_pickled_checkpoints()
     import torch
 
     model = torch.load(path, map_location="cpu", weights_only=False)
@@ -36,7 +37,7 @@ def _mace_file_elements(path: str) -> tuple[str, ...]:
 
 
 def _sevennet_file_elements(path: str) -> tuple[str, ...]:
-    os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    allow_pickled_checkpoints()
     import torch
 
     checkpoint = torch.load(path, map_location="cpu", weights_only=False)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from insbench.models.errors import PluginError, format_error
+from insbench.models.torch_env import allow_pickled_checkpoints
 
 if TYPE_CHECKING:
     from ase.calculators.calculator import Calculator
@@ -17,7 +17,7 @@ def _allow_full_torch_load() -> None:
     # sevenn and mace checkpoints hold pickled Python objects; torch>=2.6
     # refuses them unless this is set. Set it here, where models are loaded,
     # instead of relying on `import mace` doing it as a side effect.
-    os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    allow_pickled_checkpoints()
 
 
 def _mace(spec: MLIPSpec) -> Calculator:

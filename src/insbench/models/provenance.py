@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from insbench.models.spec import D3_DAMPING, D3_METHOD
+from insbench.models.torch_env import allow_pickled_checkpoints
 
 if TYPE_CHECKING:
     from insbench.models.spec import MLIPSpec
@@ -58,6 +59,7 @@ def chgnet_weight_file(version: str) -> Path | None:
 
 def sevennet_weight_file(checkpoint: str) -> Path:
     """The SevenNet checkpoint file for a pretrained name such as ``7net-0``."""
+    allow_pickled_checkpoints()  # before the import: e3nn unpickles its constants on import
     from sevenn.util import pretrained_name_to_path
 
     return Path(pretrained_name_to_path(checkpoint))

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from insbench._paths import shipped_dir
-
 from insbench.reference.schema import MANIFEST_NAME
 
 ENV_VAR = "INSBENCH_REFERENCE_PATH"

@@ -61,7 +61,7 @@ def plot_md_validation(path: Path, result, analysis: MDAnalysis, *, title: str) 
             _series(ax_stress, t, stress[:, k], window, colours[k % len(colours)], component)
         _series(ax_pe, t, curves["pe_ev_per_atom"], window, "k", "potential energy")
     ax_stress.set(xlabel="time (ps)", ylabel="stress (GPa)", title="stress components (running average +- sd)")
-    if len(t):
+    if ax_stress.get_legend_handles_labels()[0]:
         ax_stress.legend(fontsize=7, ncol=3)
     ax_pe.set(xlabel="time (ps)", ylabel="potential energy (eV/atom)",
               title="potential energy (running average +- sd)")
