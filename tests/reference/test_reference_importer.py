@@ -190,7 +190,7 @@ def test_base_version_carries_over_structure_and_conditions(tmp_path: Path, file
     assert fixture.checksums()["Hexane.dat"] == sha256_file(HEXANE_DIR / "Hexane.dat")
     assert (path / "geometry.in").read_bytes() == (HEXANE_DIR / "geometry.in").read_bytes()
     assert fixture.conditions.pressures_gpa == (0.0, 1.0)
-    assert fixture.conditions.resolution.version == "TFXA"
+    assert fixture.conditions.resolution.kinematics_version == "TFXA"
     assert fixture.conditions.scoring_windows_note
     assert fixture.description.startswith("Solid n-hexane")
     assert fixture.artefact("structure").source.doi == "10.5517/cc3gcpl"

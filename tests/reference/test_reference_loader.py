@@ -54,7 +54,9 @@ def test_packaged_root_in_a_checkout_is_the_repo_reference_data() -> None:
 def test_packaged_root_prefers_wheel_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_pkg = tmp_path / "insbench"
     (fake_pkg / "_data" / "reference_data").mkdir(parents=True)
-    monkeypatch.setattr(locate.resources, "files", lambda name: fake_pkg)
+    import insbench._paths
+
+    monkeypatch.setattr(insbench._paths.resources, "files", lambda name: fake_pkg)
     assert locate.packaged_root() == fake_pkg / "_data" / "reference_data"
 
 

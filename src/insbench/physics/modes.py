@@ -533,12 +533,11 @@ def _real_gamma(e: np.ndarray) -> np.ndarray:
 def gamma_modes_from_phonopy(phonon) -> tuple[np.ndarray, np.ndarray]:
     """Frequencies (cm-1) and eigenvectors ``(n_modes, n_atoms, 3)`` at Gamma from a
     phonopy object with force constants (primitive cell atom order)."""
-    from phonopy.units import THzToCm  # type: ignore[attr-defined]
+    from phonopy.physical_units import get_physical_units
 
     phonon.run_qpoints([[0.0, 0.0, 0.0]], with_eigenvectors=True)
-    data = phonon.get_qpoints_dict()
-    freqs = np.asarray(data["frequencies"][0]) * THzToCm
-    vecs = np.asarray(data["eigenvectors"][0])  # (3N, 3N), columns are modes
+    freqs = np.asarray(phonon.qpoints.frequencies[0]) * get_physical_units().THzToCm
+    vecs = np.asarray(phonon.qpoints.eigenvectors[0])  # (3N, 3N), columns are modes
     n = vecs.shape[0] // 3
     return freqs, vecs.T.reshape(-1, n, 3)
 

@@ -11,7 +11,11 @@ score says how far it could move if the spectrum were measured again:
    :class:`~insbench.metrics.ScoringSettings` as the point estimate (reference
    peaks are re-picked on each copy, as they would be on a new measurement);
 3. the interval of each metric is the (alpha/2, 1 - alpha/2) percentile range of
-   the resampled scores (alpha = 1 - confidence).
+   the resampled scores (alpha = 1 - confidence), shifted so that it is centred on the
+   point estimate: ``point + quantile(s) - median(s)``. Resampling adds noise to an
+   already noisy measurement, which biases every resampled score the same way (more
+   noise: lower cosine, more unmatched wiggles, a lower background envelope); the shift
+   removes that bias and keeps the spread, i.e. how much the score moves with the noise.
 
 A copy on which the reference side cannot be scored (no peak left in the window)
 is counted in ``n_failed`` and left out. A reference without error bars (or with
@@ -133,7 +137,7 @@ def bootstrap_scores(
         if values.size == 0:
             intervals[name] = Interval(value, float("nan"), float("nan"), confidence)
             continue
-        lo, hi = np.quantile(values, [alpha / 2.0, 1.0 - alpha / 2.0])
+        lo, hi = np.quantile(values, [alpha / 2.0, 1.0 - alpha / 2.0]) - np.median(values) + value
         intervals[name] = Interval(value, float(lo), float(hi), confidence)
     note = "" if not failed else f"{failed} of {n_resamples} resamples had no reference peak in the window"
     return BootstrapResult(intervals, n_resamples, failed, seed, note)
