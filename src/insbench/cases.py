@@ -23,6 +23,7 @@ class SpectralItem:
     reference_kind: str
     window: str
     metric: str
+    missing: str = ""  # non-empty: the reference is a declared but empty slot; says how to fill it
 
     @property
     def id(self) -> str:
@@ -56,4 +57,11 @@ def spectral_items(fixture, thresholds, cell_mode_option: str = "both") -> list[
                 for window in fixture.conditions.scoring_windows_cm1:
                     for metric in thresholds.metrics(fixture.system, window):
                         items.append(SpectralItem(case, kind, window, metric))
+    for slot in getattr(fixture, "slots", ()):
+        if slot.role != "spectrum" or slot.kind != "measured":
+            continue
+        case = SpectralCase(fixture.system, float(slot.pressure_gpa or 0.0), "relaxed-cell")
+        message = (f"measured spectrum not bundled ({fixture.system} {fixture.version} declares the slot "
+                   f"{slot.name!r} at {case.pressure_gpa:g} GPa); import it with: {slot.import_hint}")
+        items.append(SpectralItem(case, "measured", "all", "all", missing=message))
     return items
