@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 
 from insbench.evaluate_pressure import judge_pressure_item, pressure_items, write_pressure_result
-from insbench.models import UnsupportedElementError
+from insbench.models import ModelError, UnsupportedElementError
+from insbench.physics.relax import RelaxationError
 from insbench.reference import list_fixtures, load_fixture
 
 
@@ -37,6 +38,8 @@ def test_pressure_response(mlip, insbench, pressure_item, record_property):
         analysis, runs = insbench.pressure_analysis(mlip, fixture)
     except UnsupportedElementError as error:
         pytest.skip(f"{mlip.name} cannot be benchmarked on {system}: {error}")
+    except (RelaxationError, ModelError) as error:  # blew up, swelled, NaN forces: the model's failure
+        pytest.fail(f"{mlip.name} | {system}: {error}", pytrace=False)
     window = tuple(fixture.conditions.energy_window_cm1)
     verdict = judge_pressure_item(analysis, item, insbench.thresholds, system, window)
     write_pressure_result(insbench.store, model=mlip, fixture=fixture, analysis=analysis, runs=runs,

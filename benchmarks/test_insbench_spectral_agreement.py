@@ -11,7 +11,8 @@ import pytest
 
 from insbench.cases import spectral_items
 from insbench.metrics import load_thresholds
-from insbench.models import UnsupportedElementError
+from insbench.models import ModelError, UnsupportedElementError
+from insbench.physics.relax import RelaxationError
 from insbench.reference import list_fixtures, load_fixture
 
 
@@ -41,6 +42,8 @@ def test_spectral_agreement(mlip, insbench, spectral_item, record_property):
         evaluation = insbench.spectral_evaluation(mlip, fixture, item.case, item.reference_kind)
     except UnsupportedElementError as error:
         pytest.skip(f"{mlip.name} cannot be benchmarked on {system}: {error}")
+    except (RelaxationError, ModelError) as error:  # blew up, swelled, NaN forces: the model's failure
+        pytest.fail(f"{mlip.name} | {system}: {error}", pytrace=False)
     window = evaluation.windows[item.window]
     judgement = window.judgements[item.metric]
     print(f"{mlip.name} | {item.id}: {judgement.message}")
