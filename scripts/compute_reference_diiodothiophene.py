@@ -6,8 +6,8 @@ measurement. Stages (one command; each stage checkpoints in ``--work-dir`` and i
 skipped on a rerun when its output exists):
 
 1. relax the predicted structure (``scripts/predict_structure.py``) with GFN2-xTB
-   (tblite, registry name ``gfn2-xtb``: a fresh SCF per geometry) at 0 GPa and,
-   independently from the same start, at 1.5 GPa; cell and positions free (FrechetCellFilter), space
+   (tblite, registry name ``gfn2-xtb``: a fresh SCF per geometry) at 0 GPa, then
+   the 0 GPa result at 1.5 GPa (same energy basin, so modes can be tracked); cell and positions free (FrechetCellFilter), space
    group kept (FixSymmetry), BFGS in chunks of ``--chunk`` steps with the structure
    saved after each chunk;
 2. phonopy finite displacements with symmetry at each pressure, forces saved after
@@ -447,7 +447,11 @@ def fixture_stage(pred: Path, work: Path, fixture: Path, yamls: dict, spectra: d
     settings_common = {
         "relax": {ptag(p): {k: relax_info[p][k] for k in ("total_steps", "converged", "fmax_final_ev_a", "volume_a3",
                                                            "volume_start_a3", "stress_gpa", "energy_ev")}
-                  | {"pressure_gpa": p, "optimizer": "BFGS (restarted every chunk)", "chunk_steps": args.chunk,
+                  | {"pressure_gpa": p, "optimizer": "BFGS (Hessian reset at every chunk)",
+                     "chunk_steps_history": [c["n_steps"] for c in json.loads(
+                         (work / f"relax_{ptag(p)}" / "progress.json").read_text())["chunks"]],
+                     "start": ("predicted structure" if p == PRESSURES_GPA[0]
+                               else f"GFN2-xTB structure relaxed at {PRESSURES_GPA[0]:g} GPa"),
                      "fmax_ev_a": args.fmax, "filter": "FrechetCellFilter", "keep_symmetry": "FixSymmetry symprec 1e-3"}
                   for p in PRESSURES_GPA},
         "phonons": {"supercell_diagonal": list(args.supercell), "displacement_a": args.displacement,
@@ -490,18 +494,29 @@ def fixture_stage(pred: Path, work: Path, fixture: Path, yamls: dict, spectra: d
                     "url": "https://arxiv.org/abs/2603.05442", "notes": "abstract of v1 (5 Mar 2026)"},
             licence="Paraphrased claims with citation; arXiv.org perpetual non-exclusive licence for the paper"),
     ]
+    def imaginary_note(p: float) -> str:
+        imaginary = [f for f in phonon_info[p]["gamma_frequencies_cm1"] if f < -5.0]
+        if not imaginary:
+            return " All Gamma modes are real."
+        listed = ", ".join(f"{f:.1f}" for f in imaginary)
+        return (f" {len(imaginary)} Gamma mode(s) imaginary ({listed} cm-1): GFN2-xTB finds this C2/c structure "
+                "unstable against a symmetry-lowering distortion at this pressure; such modes are left out of "
+                "the spectrum (below 10 cm-1) and their tracked shifts are meaningless.")
+
     for p in PRESSURES_GPA:
         artefacts.append(art(
             f"spectrum_computed_{ptag(p)}", f"spectrum_computed_{ptag(p)}.txt", "spectrum", "computed", "mantid-ascii",
             f"COMPUTED TOSCA INS spectrum at {p:g} GPa and 10 K from GFN2-xTB force constants of the predicted "
-            "structure relaxed at this pressure; 1 cm-1 bins, 10-1200 cm-1, error column 0.",
+            "structure relaxed at this pressure; Gamma-point modes only (1x1x1 force constants); 1 cm-1 bins, "
+            "10-1200 cm-1, error column 0." + imaginary_note(p),
             units={"energy": "cm-1", "intensity": "arbitrary", "error": "arbitrary"}, instrument="TOSCA",
             temperature_k=TEMPERATURE_K, pressure_gpa=p, method=method, settings=settings_common))
         artefacts.append(art(
             f"phonopy_computed_{ptag(p)}", f"phonopy_{ptag(p)}.yaml", "other", "computed", "yaml",
             f"phonopy.yaml (unit cell, supercell, force constants) of GFN2-xTB at {p:g} GPa: the structure relaxed "
             "at this pressure (same atom order as the predicted structure) and its force constants; load with "
-            "phonopy.load(..., produce_fc=True) or insbench.physics.phonons.load_force_constants.",
+            "phonopy.load(..., produce_fc=True) or insbench.physics.phonons.load_force_constants."
+            + imaginary_note(p),
             pressure_gpa=p, method=method, settings=settings_common,
             temperature_note="Static lattice (0 K); force constants do not depend on temperature."))
     artefacts.append(art(
@@ -588,8 +603,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--fixture-dir", type=Path, default=DEFAULT_FIXTURE)
     parser.add_argument("--fmax", type=float, default=0.01)
-    parser.add_argument("--chunk", type=int, default=25)
-    parser.add_argument("--max-steps", type=int, default=300)
+    parser.add_argument("--chunk", type=int, default=100)
+    parser.add_argument("--max-steps", type=int, default=800)
     parser.add_argument("--supercell", type=int, nargs=3, default=(1, 1, 1))
     parser.add_argument("--supercell-note", default=(
         "1x1x1: the unit cell is used as the phonopy supercell because GFN2-xTB on the next larger supercell "
@@ -603,8 +618,9 @@ def main(argv: list[str] | None = None) -> int:
                              "0.35 1/A spacing rule)")
     parser.add_argument("--displacement", type=float, default=0.01)
     parser.add_argument("--pressure", type=float, choices=PRESSURES_GPA, default=None,
-                        help="relax and compute phonons at this pressure only, then stop (run one process "
-                             "per pressure in parallel; a final run without it does the rest)")
+                        help="relax and compute phonons at this pressure only, then stop (1.5 GPa needs the "
+                             "0 GPa relaxation; its phonons can run alongside 1.5 GPa; a final run without "
+                             "--pressure does the rest)")
     parser.add_argument("--only", choices=("relax", "phonons", "spectra", "analysis", "fixture"), default=None)
     parser.add_argument("--model", default="gfn2-xtb",
                         help="registry name of the calculator; anything but gfn2-xtb is for debugging the "
@@ -626,8 +642,18 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{start} does not exist; run scripts/predict_structure.py first "
                          f"(or pass --prediction-dir)")
     pressures = PRESSURES_GPA if args.pressure is None else (args.pressure,)
-    # each pressure starts from the predicted structure, so the two can run as separate processes
-    relaxed = {p: relax_stage(start, p, work, args.fmax, args.chunk, args.max_steps, args.model) for p in pressures}
+    # 0 GPa starts from the predicted structure; every higher pressure from the 0 GPa
+    # result, so that both are in the same energy basin (mode tracking needs that)
+    relaxed = {}
+    for p in pressures:
+        if p == PRESSURES_GPA[0]:
+            begin = start
+        else:
+            begin = work / f"relax_{ptag(PRESSURES_GPA[0])}" / "relaxed.extxyz"
+            if not begin.is_file():
+                raise SystemExit(f"{begin} does not exist: relax at {PRESSURES_GPA[0]:g} GPa first "
+                                 f"(--pressure {PRESSURES_GPA[0]:g}), then at {p:g} GPa")
+        relaxed[p] = relax_stage(begin, p, work, args.fmax, args.chunk, args.max_steps, args.model)
     if args.only == "relax":
         return 0
     yamls = {p: phonon_stage(relaxed[p], p, work, args.supercell, args.displacement, args.model)

@@ -149,8 +149,8 @@ def test_bad_shapes_raise_with_a_reason(crystal):
 
 
 def test_gfn2_reference_phonons_are_classified_sensibly():
-    """On the shipped GFN2-xTB Gamma modes: acoustic and lowest optic modes are lattice
-    modes, C-H stretches are internal and near 3000-3200 cm-1."""
+    """On the shipped GFN2-xTB Gamma modes: about 6 lattice modes per molecule, all
+    below 200 cm-1; C-H stretches are internal and near 3000-3200 cm-1."""
     pytest.importorskip("phonopy")
     from insbench.reference import FixtureNotFoundError, load_fixture
 
@@ -170,8 +170,11 @@ def test_gfn2_reference_phonons_are_classified_sensibly():
     freqs, vecs = gamma_modes_from_phonopy(phonon)
     table = assign_modes(atoms, freqs, vecs)
     n_mol = table.n_molecules
-    lattice = [m for m in table.modes[: 6 * n_mol]]
-    assert sum(m.character != "internal" for m in lattice) >= 6 * n_mol - 2
+    # 6 rigid-body degrees of freedom per molecule -> about 6 n_mol lattice modes, all low;
+    # with two iodines the lowest internal modes (~90 cm-1) mix in among them
+    lattice = [m for m in table.modes if m.character != "internal"]
+    assert abs(len(lattice) - 6 * n_mol) <= 2
+    assert all(m.frequency_cm1 < 200.0 for m in lattice)
     ch = [m for m in table.modes if m.label == "C-H stretch"]
     assert len(ch) == 2 * n_mol
     assert all(2900 < m.frequency_cm1 < 3300 for m in ch)
