@@ -576,18 +576,18 @@ def fixture_stage(pred: Path, work: Path, fixture: Path, yamls: dict, spectra: d
              "description": f"Measured TOSCA INS spectrum of 2,5-diiodothiophene at 10 K and {p:g} GPa "
                             f"({ARXIV}); not available to insbench yet.",
              "import_hint": (f"insbench reference import diiodothiophene --version 1.1.0 --base-version 1.0.0 "
-                             f"--spectrum FILE@{p:g} --kind measured --instrument TOSCA --temperature 10 "
+                             f"--spectrum FILE@{p:g} --kind measured --instrument TOSCA --temperature-k 10 "
                              f"--citation '{ARXIV}' --licence '...'")}
             for p in PRESSURES_GPA
         ] + [
             {"name": "peaks_measured", "role": "peaks", "kind": "measured", "pressure_gpa": None,
              "description": "Measured peak positions at 0 and 1.5 GPa with the authors' assignments (arXiv:2603.05442).",
-             "import_hint": "add as a new version's artefact (role peaks, kind measured, format csv or json)"},
+             "import_hint": "insbench reference import diiodothiophene --version 1.1.0 --base-version 1.0.0 --peaks PEAKS.json --kind measured --instrument TOSCA --temperature-k 10 --citation 'arXiv:2603.05442' --licence '...'"},
             {"name": "structure_measured", "role": "structure", "kind": "measured", "pressure_gpa": 0.0,
              "description": "Measured crystal structure (Parker, Parker and Jura 2017, CCDC deposition), which "
                             "would replace the predicted one.",
              "import_hint": "insbench reference import diiodothiophene --version 1.1.0 --base-version 1.0.0 "
-                            "--structure FILE.cif --cell-is-measured --structure-pressure 0"},
+                            "--structure FILE.cif --cell-measured --structure-pressure-gpa 0"},
         ]
     (fixture / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     loaded = load_fixture_dir(fixture)

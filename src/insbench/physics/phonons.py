@@ -153,7 +153,10 @@ def summarise(phonon, n_reused: int, imaginary_tolerance_cm1: float = 5.0) -> Ph
     phonon.run_qpoints([[0.0, 0.0, 0.0]])
     frequencies_thz = phonon.qpoints.frequencies[0]
     frequencies_cm1 = np.asarray(frequencies_thz) * get_physical_units().THzToCm
-    non_acoustic = np.sort(frequencies_cm1)[3:]
+    # the three acoustic modes are the ones closest to zero, not the three lowest:
+    # an imaginary optic mode is reported as a negative frequency and must be counted
+    acoustic = np.argsort(np.abs(frequencies_cm1))[:3]
+    non_acoustic = np.delete(frequencies_cm1, acoustic)
     return PhononSummary(
         supercell_diagonal=tuple(int(n) for n in np.diag(phonon.supercell_matrix)),  # type: ignore[arg-type]
         n_supercell_atoms=len(phonon.supercell),

@@ -42,6 +42,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     imp.add_argument("--version", required=True, help="new fixture version (semver, e.g. 1.1.0)")
     imp.add_argument("--spectrum", action="append", default=[], type=_spectrum_arg, metavar="PATH[@PRESSURE_GPA]",
                      help="spectrum file (ISIS .dat or Mantid SaveAscii), pressure in GPa (default 0); repeatable")
+    imp.add_argument("--peaks", type=Path, default=None, metavar="PATH",
+                     help="peak table (JSON: 'peaks' list with position_0gpa_cm1, optional "
+                     "peak_shift_cm1 and dominant_label), e.g. the measured peaks with assignments")
     imp.add_argument("--structure", type=Path, metavar="PATH", help="structure file ASE reads")
     cell = imp.add_mutually_exclusive_group()
     cell.add_argument("--cell-measured", dest="cell_measured", action="store_true", default=None,
@@ -154,7 +157,7 @@ def run_import(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         path = import_fixture(
             args.system, args.version,
-            spectra=args.spectrum, structure=args.structure, structure_cell_is_measured=args.cell_measured,
+            spectra=args.spectrum, structure=args.structure, peaks=args.peaks, structure_cell_is_measured=args.cell_measured,
             structure_pressure_gpa=args.structure_pressure_gpa, kind=args.kind,
             structure_kind=args.structure_kind, instrument=args.instrument, temperature_k=args.temperature_k,
             source={"citation": args.citation, "doi": args.doi, "repository": args.repository,

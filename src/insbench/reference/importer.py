@@ -66,6 +66,7 @@ def import_fixture(
     conditions: Mapping[str, Any] | None = None,
     artefact_fields: Mapping[str, Any] | None = None,
     spectrum_energy_unit: str = "cm-1",
+    peaks: Path | str | None = None,
 ) -> Path:
     """Create fixture ``system`` ``version`` under ``dest_root`` and return its directory.
 
@@ -113,7 +114,7 @@ def import_fixture(
         kind=kind, structure_kind=structure_kind or kind, instrument=instrument,
         temperature_k=temperature_k, source=dict(source), licence=licence, description=description,
         formula=formula, conditions=dict(conditions or {}), extra=dict(artefact_fields or {}),
-        energy_unit=spectrum_energy_unit,
+        energy_unit=spectrum_energy_unit, peaks=None if peaks is None else Path(peaks),
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     # Staged as <dest_root>/.import-XXXX/<system>/<version> so the directory names
@@ -200,6 +201,7 @@ class _Request:
     conditions: dict[str, Any]
     extra: dict[str, Any]
     energy_unit: str
+    peaks: Path | None = None
 
 
 def _carry_over(base: Fixture | None, req: _Request, staging: Path) -> list[dict[str, Any]]:
@@ -212,6 +214,8 @@ def _carry_over(base: Fixture | None, req: _Request, staging: Path) -> list[dict
         if raw["role"] == "spectrum" and (raw["kind"], float(raw["pressure_gpa"])) in new_spectra:
             continue
         if raw["role"] == "structure" and req.structure is not None:
+            continue
+        if raw["role"] == "peaks" and req.peaks is not None and raw["kind"] == req.kind:
             continue
         data = read_verified(base.root / raw["file"], raw["sha256"], base.manifest.path)
         (staging / raw["file"]).parent.mkdir(parents=True, exist_ok=True)
@@ -249,7 +253,9 @@ def _build(system: str, version: str, staging: Path, base: Fixture | None, req: 
         })
     if req.structure is not None:
         new.append(_structure_entry(Path(req.structure), req, staging, taken, names, source))
-    return {
+    if req.peaks is not None:
+        new.append(_peaks_entry(req.peaks, req, staging, taken, names, source))
+    manifest = {
         "schema_version": SCHEMA_VERSION,
         "system": system,
         "version": version,
@@ -257,6 +263,51 @@ def _build(system: str, version: str, staging: Path, base: Fixture | None, req: 
         "formula": _formula(req.formula, base),
         "conditions": _conditions(base, req, spans),
         "artefacts": carried + new,
+    }
+    slots = _open_slots(base, carried + new)
+    if slots:
+        manifest["slots"] = slots
+    return manifest
+
+
+def _open_slots(base: Fixture | None, artefacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The base's declared slots that the new version still leaves empty."""
+    if base is None:
+        return []
+    filled = {(a["role"], a["kind"], a.get("pressure_gpa")) for a in artefacts}
+    return [copy.deepcopy(slot) for slot in base.manifest.raw.get("slots", [])
+            if (slot["role"], slot["kind"], slot.get("pressure_gpa")) not in filled]
+
+
+def _peaks_entry(path: Path, req: _Request, staging: Path, taken: set[str], names: set[str],
+                 source: dict[str, Any]) -> dict[str, Any]:
+    """A peak table: JSON with ``peaks``: [{position_0gpa_cm1, peak_shift_cm1?, dominant_label?}]."""
+    import json
+
+    if not path.is_file():
+        raise ReferenceImportError(f"peak table {path} does not exist")
+    data = path.read_bytes()
+    try:
+        table = json.loads(data)
+        entries = table["peaks"]
+        for i, entry in enumerate(entries):
+            float(entry["position_0gpa_cm1"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ReferenceImportError(
+            f"peak table {path}: expected JSON with a 'peaks' list whose entries have "
+            f"'position_0gpa_cm1' (and optionally 'peak_shift_cm1', 'dominant_label'); {error!r}"
+        ) from None
+    file = _unique_file(path.name, taken, f"peaks_{req.kind}")
+    (staging / file).write_bytes(data)
+    # a peak table spans the fixture's pressures, so it carries pressure_gpa null (with a note)
+    return {
+        "name": _unique_name(f"peaks_{req.kind}", names), "file": file, "role": "peaks",
+        "kind": req.kind, "format": "json", "units": {"energy": "cm-1"},
+        "instrument": req.instrument, "temperature_k": req.temperature_k, "pressure_gpa": None,
+        "pressure_note": "a peak table holds positions at every pressure of the fixture",
+        "source": dict(source), "licence": req.licence, "sha256": sha256_bytes(data),
+        "description": f"{req.kind} peak table ({len(entries)} peaks), imported from {path.name}",
+        **req.extra,
     }
 
 
