@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from insbench.metrics import Judgement, SpectralScores, Thresholds, score_spectrum
-from insbench.pipeline import SpectralRun, machine_info, package_versions
+from insbench.pipeline import SpectralRun
 from insbench.results.plots import plot_spectral_comparison
 from insbench.results.records import ResultsStore, record_path, safe_name
 from insbench.spectra import Spectrum1D
@@ -134,8 +134,6 @@ def write_spectral_result(
         reference=fixture.to_provenance(),
         case_id=case_id,
         payload=payload,
-        machine=machine_info(),
-        versions=package_versions(),
         session_id=session_id,
     )
     return path, png

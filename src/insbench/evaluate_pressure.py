@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from insbench.metrics import Judgement, Thresholds
-from insbench.pipeline import SpectralCase, machine_info, package_versions
+from insbench.pipeline import SpectralCase
 from insbench.pressure import BandChoice, PressureAnalysis, ReferenceBand, choose_band, reference_bands
 from insbench.results.plots import plot_pressure_response
 from insbench.results.records import ResultsStore, record_path, safe_name
@@ -175,7 +175,7 @@ def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: Pres
     }
     store.add_case(model=model.identity, system=fixture.system, family=PRESSURE_FAMILY,
                    reference=fixture.to_provenance(), case_id=safe_name(verdict.item.id), payload=payload,
-                   machine=machine_info(), versions=package_versions(), session_id=session_id)
+                   session_id=session_id)
     modes_file = record.parent / f"{PRESSURE_FAMILY}-modes.json"
     modes_file.write_text(json.dumps(analysis.mode_rows(), indent=0, default=float))
 

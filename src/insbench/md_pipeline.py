@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from insbench.cache import Cache, atoms_fingerprint
+from insbench.environment import package_versions
 from insbench.metrics.md_stability import MDEvaluation, analyse_md, judge_md
 from insbench.metrics.md_tolerances import MDConfig, MDLevel, load_md_config
 from insbench.physics.md import MDResult, MDSettings, run_md
@@ -30,8 +31,6 @@ from insbench.physics.relax import RelaxationError, RelaxSettings
 from insbench.pipeline import (
     ModelHandle,
     StageRecord,
-    machine_info,
-    package_versions,
     relax_stage,
     stage_record,
     timed_stage,
@@ -221,7 +220,7 @@ def write_md_result(store, run: MDRun, evaluation: MDEvaluation, fixture, sessio
     path = store.add_case(
         model=run.model, system=fixture.system, family=MD_FAMILY, reference=fixture.to_provenance(),
         case_id=run.case_id, payload=json.loads(json.dumps(payload, default=_jsonable)),
-        machine=machine_info(), versions=package_versions(), session_id=session_id,
+        session_id=session_id,
     )
     return path, pngs
 

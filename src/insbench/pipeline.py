@@ -7,11 +7,9 @@ pytest and no argparse: the plugin and the CLI both call :func:`run_spectral_cas
 from __future__ import annotations
 
 import json
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -20,36 +18,13 @@ import numpy as np
 from ase import Atoms
 
 from insbench.cache import Cache, CacheHit, atoms_fingerprint, save_npz_atomic
+from insbench.environment import package_versions
 from insbench.models import MLIPSpec, check_conformance
 from insbench.physics import phonons as ph
 from insbench.physics.ins import INSSettings, InstrumentSpec, simulate_ins
 from insbench.physics.progress import Progress, silent
 from insbench.physics.relax import CellMode, RelaxSettings, relax
 from insbench.spectra import Spectrum1D
-
-_VERSIONED_PACKAGES = ("insbench", "ase", "phonopy", "spglib", "euphonic", "abinslib", "resins", "numpy")
-
-
-def package_versions(names: tuple[str, ...] = _VERSIONED_PACKAGES) -> dict[str, str]:
-    found = {}
-    for name in names:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def machine_info() -> dict[str, Any]:
-    import os
-
-    return {
-        "hostname": platform.node(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-    }
 
 
 class ModelHandle:

@@ -56,9 +56,8 @@ def test_packaged_file_has_hexane_windows_and_metrics():
 def test_packaged_scoring_section_is_complete_and_matches_code_defaults():
     # If this fails after calibrating [scoring], update ScoringSettings' defaults too.
     import dataclasses
-    from importlib import resources
-
     import tomllib
+    from importlib import resources
 
     text = resources.files("insbench").joinpath("thresholds.toml").read_text()
     listed = set(tomllib.loads(text)["scoring"])

@@ -38,9 +38,8 @@ from insbench.reference.loader import (
     load_fixture_dir,
 )
 from insbench.reference.locate import ENV_VAR, search_path
-from insbench.reference.schema import Slot
 from insbench.reference.parsers import read_isis_dat, read_mantid_ascii, read_structure
-from insbench.reference.schema import Artefact, Conditions, Manifest, Resolution, Source
+from insbench.reference.schema import Artefact, Conditions, Manifest, Resolution, Slot, Source
 
 __all__ = [
     "ENV_VAR",

@@ -55,7 +55,6 @@ def md_payload(system: str, n_atoms: int, n_steps: int, timestep_fs: float,
 def write_cost_case(store: ResultsStore, *, model: dict[str, Any], fixture, case_id: str,
                     payload: dict[str, Any], session_id: str) -> Any:
     """Add one cost case to ``<results>/<model>/<system>/cost.json`` (returns its path)."""
-    from insbench.pipeline import machine_info, package_versions
 
     return store.add_case(
         model=model,
@@ -64,8 +63,6 @@ def write_cost_case(store: ResultsStore, *, model: dict[str, Any], fixture, case
         reference=fixture.to_provenance(),
         case_id=case_id,
         payload=payload,
-        machine=machine_info(),
-        versions=package_versions(),
         session_id=session_id,
     )
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from insbench.cache import write_json_atomic
+from insbench.environment import machine_info, package_versions
 
 RESULT_SCHEMA = "insbench.result"
 RESULT_SCHEMA_VERSION = 1
@@ -78,11 +79,14 @@ class ResultsStore:
         reference: dict[str, Any],
         case_id: str,
         payload: dict[str, Any],
-        machine: dict[str, Any],
-        versions: dict[str, str],
         session_id: str,
+        machine: dict[str, Any] | None = None,
+        versions: dict[str, str] | None = None,
     ) -> Path:
-        """Add (or replace) one case in the record and return the record's path."""
+        """Add (or replace) one case in the record and return the record's path.
+
+        ``machine`` and ``versions`` default to this process's machine and packages.
+        """
         path = record_path(self.results_dir, model["name"], system, family)
         with self._locked(path):
             record: dict[str, Any] | None = None
@@ -104,8 +108,8 @@ class ResultsStore:
                     "cases": {},
                 }
             record["cases"][case_id] = payload
-            record["machine"] = machine
-            record["versions"] = versions
+            record["machine"] = machine if machine is not None else machine_info()
+            record["versions"] = versions if versions is not None else package_versions()
             record["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             record["passed"] = all(c.get("passed", False) for c in record["cases"].values())
             write_json_atomic(path, record)

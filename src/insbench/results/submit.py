@@ -70,7 +70,7 @@ def installed_distributions() -> dict[str, str]:
 
 
 def environment_info() -> dict[str, Any]:
-    from insbench.pipeline import machine_info
+    from insbench.environment import machine_info
 
     return {
         "python": platform.python_version(),
