@@ -151,7 +151,13 @@ def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: Pres
                 references[pressure] = (spectrum.energy_cm1, spectrum.intensity, f"{kind} reference")
                 break
     marked = []
-    if verdict.band is not None:
+    _, bands = fixture_reference_bands(fixture)
+    for claim in claimed_red_shifts(fixture):  # the claimed red-shift band is always marked
+        target = float(claim["band_cm1"])
+        choice = choose_band(analysis, target, label=_label_near(bands, target))
+        marked.append({"label": f"claimed red shift {target:g}", "position_cm1": choice.position_cm1,
+                       "shift_cm1": choice.shift_cm1})
+    if verdict.band is not None and verdict.item.check != "red_shift":
         marked.append({"label": f"{verdict.item.check} {verdict.item.target_cm1:g}",
                        "position_cm1": verdict.band.position_cm1, "shift_cm1": verdict.band.shift_cm1})
     plot_pressure_response(
