@@ -185,26 +185,34 @@ def load_index(results_dir: Path | str) -> ResultsIndex:
             continue
         usable.append(Record(path, data))
 
-    # one identity per model name: the newest record's identity wins
+    kept, stale = keep_newest_identity(usable)
+    issues.extend(stale)
+    kept.sort(key=lambda r: (r.model, r.system, r.family))
+    return ResultsIndex(root, kept, issues)
+
+
+def keep_newest_identity(records: list[Record]) -> tuple[list[Record], list[RecordIssue]]:
+    """One identity per model name: records made by the identity of the model's newest record
+    are kept; the others (another model file or package versions) are reported, never mixed."""
     kept: list[Record] = []
+    issues: list[RecordIssue] = []
     by_model: dict[str, list[Record]] = {}
-    for record in usable:
+    for record in records:
         by_model.setdefault(record.model, []).append(record)
-    for model, records in sorted(by_model.items()):
-        newest = max(records, key=lambda r: r.updated)
+    for model, group in sorted(by_model.items()):
+        newest = max(group, key=lambda r: r.updated)
         want = _comparable_identity(newest.identity)
-        for record in records:
+        for record in group:
             if _comparable_identity(record.identity) == want:
                 kept.append(record)
             else:
                 issues.append(RecordIssue(
                     record.path,
                     f"made by another identity of model {model!r} (model file or package versions "
-                    f"differ from its newest record {newest.path.name} of {newest.updated}); left out. "
+                    f"differ from its newest record {newest.path} of {newest.updated}); left out. "
                     "Re-run the model on this system or delete the stale record",
                 ))
-    kept.sort(key=lambda r: (r.model, r.system, r.family))
-    return ResultsIndex(root, kept, issues)
+    return kept, issues
 
 
 def load_indexes(results_dirs: list[Path | str] | tuple[Path | str, ...]) -> ResultsIndex:
@@ -225,18 +233,8 @@ def load_indexes(results_dirs: list[Path | str] | tuple[Path | str, ...]) -> Res
         by_key[key] = record
     merged = ResultsIndex(Path(results_dirs[0]), [], issues)
     # re-apply the one-identity-per-model rule over the merged records
-    kept: list[Record] = []
-    for model in sorted({r.model for r in by_key.values()}):
-        records = [r for r in by_key.values() if r.model == model]
-        newest = max(records, key=lambda r: r.updated)
-        want = _comparable_identity(newest.identity)
-        for record in records:
-            if _comparable_identity(record.identity) == want:
-                kept.append(record)
-            else:
-                merged.issues.append(RecordIssue(
-                    record.path, f"made by another identity of model {model!r} than its newest record "
-                                 f"{newest.path}; left out"))
+    kept, stale = keep_newest_identity(list(by_key.values()))
+    merged.issues.extend(stale)
     merged.records = sorted(kept, key=lambda r: (r.model, r.system, r.family))
     merged.root = Path(" + ".join(str(d) for d in results_dirs))
     return merged
