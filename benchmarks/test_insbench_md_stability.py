@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import pytest
 
+from insbench.cases import installed_fixtures
 from insbench.metrics.md_stability import check_names
 from insbench.metrics.md_tolerances import load_md_config
 from insbench.models import UnsupportedElementError
-from insbench.reference import list_fixtures, load_fixture
-
-
-def _latest_fixtures():
-    systems = sorted({summary.system for summary in list_fixtures() if summary.problem is None})
-    return [load_fixture(system) for system in systems]
 
 
 def _check_id(check: str) -> str:
@@ -34,7 +29,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     config = load_md_config()
     level = config.level(metafunc.config.getoption("--insbench-level"))
     params = []
-    for fixture in _latest_fixtures():
+    for fixture in installed_fixtures():
         if not fixture.artefacts(role="structure"):
             continue
         symbols = fixture.structure().atoms.get_chemical_symbols()
@@ -46,7 +41,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def test_md_stability(mlip, insbench, md_check):
     system, version, check = md_check
-    fixture = load_fixture(system, version)
+    fixture = insbench.fixture(system, version)
     try:
         insbench.conformance(mlip, fixture)
     except UnsupportedElementError as error:

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import pytest
 
+from insbench.cases import installed_fixtures
 from insbench.evaluate_pressure import judge_pressure_item, pressure_items, write_pressure_result
 from insbench.models import ModelError, UnsupportedElementError
 from insbench.physics.relax import RelaxationError
-from insbench.reference import list_fixtures, load_fixture
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "pressure_item" not in metafunc.fixturenames:
         return
     params = []
-    for system in sorted({s.system for s in list_fixtures() if s.problem is None}):
-        fixture = load_fixture(system)
+    for fixture in installed_fixtures():
         for item in pressure_items(fixture):
-            params.append(pytest.param((fixture.system, fixture.version, item), id=f"{system}-{item.id}"))
+            params.append(pytest.param((fixture.system, fixture.version, item), id=f"{fixture.system}-{item.id}"))
     metafunc.parametrize("pressure_item", params)
 
 
@@ -32,7 +31,7 @@ def test_pressure_response(mlip, insbench, pressure_item, record_property):
     system, version, item = pressure_item
     if item.check == "missing":
         pytest.skip(item.message)
-    fixture = load_fixture(system, version)
+    fixture = insbench.fixture(system, version)
     try:
         insbench.conformance(mlip, fixture)
         analysis, runs = insbench.pressure_analysis(mlip, fixture)

@@ -9,16 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from insbench.cases import spectral_items
+from insbench.cases import installed_fixtures, spectral_items
 from insbench.metrics import load_thresholds
 from insbench.models import ModelError, UnsupportedElementError
 from insbench.physics.relax import RelaxationError
-from insbench.reference import list_fixtures, load_fixture
-
-
-def _latest_fixtures():
-    systems = sorted({summary.system for summary in list_fixtures() if summary.problem is None})
-    return [load_fixture(system) for system in systems]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -27,7 +21,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     thresholds = load_thresholds()
     cell_mode = metafunc.config.getoption("--insbench-cell-mode")
     params = []
-    for fixture in _latest_fixtures():
+    for fixture in installed_fixtures():
         for item in spectral_items(fixture, thresholds, cell_mode):
             params.append(pytest.param((fixture.system, fixture.version, item), id=item.id))
     metafunc.parametrize("spectral_item", params)
@@ -37,7 +31,7 @@ def test_spectral_agreement(mlip, insbench, spectral_item, record_property):
     system, version, item = spectral_item
     if item.missing:
         pytest.skip(item.missing)
-    fixture = load_fixture(system, version)
+    fixture = insbench.fixture(system, version)
     try:
         evaluation = insbench.spectral_evaluation(mlip, fixture, item.case, item.reference_kind)
     except UnsupportedElementError as error:

@@ -15,6 +15,14 @@ from insbench.pipeline import SpectralCase
 REFERENCE_KINDS = ("measured", "computed")
 
 
+def installed_fixtures() -> list:
+    """The newest valid version of every installed system (the benchmark suite's systems)."""
+    from insbench.reference import list_fixtures, load_fixture
+
+    systems = sorted({summary.system for summary in list_fixtures() if summary.problem is None})
+    return [load_fixture(system) for system in systems]
+
+
 @dataclass(frozen=True)
 class SpectralItem:
     """One judged number: a metric in a window of one case against one reference kind."""

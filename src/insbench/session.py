@@ -131,6 +131,12 @@ class InsbenchSession:
             self._models[name] = ModelHandle(self.specs[name])
         return self._models[name]
 
+    def fixture(self, system: str, version: str):
+        """A fixture loaded (schema and checksums verified) once per session, not once per test."""
+        from insbench.reference import load_fixture
+
+        return self.memo(("fixture", system, version), lambda: load_fixture(system, version))
+
     def conformance(self, model, fixture) -> None:
         """Conformance of ``model`` on ``fixture``'s structure, once per pair.
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from insbench._toml import read_declarative_toml
 
 from .thresholds import DIRECTIONS, Threshold
 
@@ -188,13 +188,5 @@ def parse_md_config(data: Mapping[str, Any], source: str) -> MDConfig:
 
 def load_md_config(path: str | Path | None = None) -> MDConfig:
     """Read and validate an MD tolerances file (default: the one shipped with insbench)."""
-    if path is None:
-        text = resources.files("insbench").joinpath("md_tolerances.toml").read_text(encoding="utf-8")
-        source = "insbench/md_tolerances.toml (packaged)"
-    else:
-        text, source = Path(path).read_text(encoding="utf-8"), str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise MDConfigError(f"{source}: not valid TOML: {exc}") from exc
+    data, source = read_declarative_toml("md_tolerances.toml", path, MDConfigError)
     return parse_md_config(data, source)

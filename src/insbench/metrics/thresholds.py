@@ -26,16 +26,17 @@ import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from insbench._toml import read_declarative_toml
 
 from .settings import ScoringSettings
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    pass
 
 SCHEMA_VERSION = 1
 DIRECTIONS = {"max": "<=", "min": ">="}
@@ -330,16 +331,5 @@ def parse_thresholds(data: Mapping[str, Any], source: str) -> Thresholds:
 
 def load_thresholds(path: str | Path | None = None) -> Thresholds:
     """Read and validate a thresholds file (default: the one shipped with insbench)."""
-    if path is None:
-        resource = resources.files("insbench").joinpath("thresholds.toml")
-        text, source = (
-            resource.read_text(encoding="utf-8"),
-            "insbench/thresholds.toml (packaged)",
-        )
-    else:
-        text, source = Path(path).read_text(encoding="utf-8"), str(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ThresholdsError(f"{source}: not valid TOML: {exc}") from exc
+    data, source = read_declarative_toml("thresholds.toml", path, ThresholdsError)
     return parse_thresholds(data, source)
