@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from insbench.cases import installed_fixtures
+from insbench.workflows.cases import installed_fixtures
 from insbench.metrics.md_stability import check_names
 from insbench.metrics.md_tolerances import load_md_config
 from insbench.models import UnsupportedElementError

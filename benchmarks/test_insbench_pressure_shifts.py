@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from insbench.cases import installed_fixtures
-from insbench.evaluate_pressure import judge_pressure_item, pressure_items, write_pressure_result
+from insbench.workflows.cases import installed_fixtures
+from insbench.workflows.evaluate_pressure import judge_pressure_item, pressure_items, write_pressure_result
 from insbench.models import ModelError, UnsupportedElementError
 from insbench.physics.relax import RelaxationError
 

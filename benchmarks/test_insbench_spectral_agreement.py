@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from insbench.cases import installed_fixtures, spectral_items
+from insbench.workflows.cases import installed_fixtures, spectral_items
 from insbench.metrics import load_thresholds
 from insbench.models import ModelError, UnsupportedElementError
 from insbench.physics.relax import RelaxationError

@@ -70,7 +70,7 @@ def ptag(pressure_gpa: float) -> str:
 
 
 def write_json(path: Path, data) -> None:
-    from insbench.cache import write_json_atomic
+    from insbench._io import write_json_atomic
 
     write_json_atomic(path, data)
 
@@ -154,7 +154,7 @@ def phonon_stage(structure_file: Path, pressure: float, work: Path, supercell: t
     last = [time.perf_counter()]
 
     def save(index: int, forces: np.ndarray) -> None:
-        from insbench.cache import save_npz_atomic
+        from insbench._io import save_npz_atomic
 
         save_npz_atomic(checkpoint, forces=forces)
         now = time.perf_counter()

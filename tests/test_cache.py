@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from insbench.cache import Cache, atoms_fingerprint, canonical_json, content_key
+from insbench.workflows.cache import Cache, atoms_fingerprint, canonical_json, content_key
 from tests.physics.toy import argon_fcc
 
 json_values = st.recursive(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from insbench.cases import cell_modes_for, spectral_items
+from insbench.workflows.cases import cell_modes_for, spectral_items
 from insbench.metrics import load_thresholds
 from insbench.reference import list_fixtures, load_fixture
 

@@ -12,11 +12,11 @@ from importlib import resources
 
 import pytest
 
-from insbench.cache import Cache
-from insbench.md_pipeline import MD_FAMILY, evaluate_md_run, run_md_case, write_md_result
+from insbench.workflows.cache import Cache
+from insbench.workflows.md_pipeline import MD_FAMILY, evaluate_md_run, run_md_case, write_md_result
 from insbench.metrics.md_tolerances import parse_md_config
 from insbench.models import GuardedCalculator, MLIPSpec
-from insbench.pipeline import ModelHandle
+from insbench.workflows.pipeline import ModelHandle
 from insbench.reference import load_fixture
 from insbench.results import ResultsStore
 from tests.md_broken_calculators import (

@@ -12,7 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from insbench.cases import spectral_items
+from insbench.workflows.cases import spectral_items
 from insbench.cli import main
 from insbench.metrics import load_thresholds
 from insbench.reference import load_fixture

@@ -8,13 +8,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from insbench.cache import Cache
-from insbench.evaluate_pressure import PressureItem, judge_pressure_item, pressure_items
+from insbench.workflows.cache import Cache
+from insbench.workflows.evaluate_pressure import PressureItem, judge_pressure_item, pressure_items
 from insbench.metrics import load_thresholds
 from insbench.models import resolve_mlip
 from insbench.physics.phonons import PhononSettings
-from insbench.pipeline import ModelHandle, PipelineSettings, SpectralCase, run_spectral_case
-from insbench.pressure import analyse_pressure_pair, choose_band, reference_bands
+from insbench.workflows.pipeline import ModelHandle, PipelineSettings, SpectralCase, run_spectral_case
+from insbench.workflows.pressure import analyse_pressure_pair, choose_band, reference_bands
 from insbench.reference import load_fixture
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from insbench.cache import Cache
+from insbench.workflows.cache import Cache
 from insbench.models import resolve_mlip
 from insbench.physics import phonons as ph
 from insbench.physics.ins import INSSettings
 from insbench.physics.relax import RelaxSettings, relax
-from insbench.pipeline import ModelHandle, PipelineSettings, SpectralCase, ins_settings_for, run_spectral_case
+from insbench.workflows.pipeline import ModelHandle, PipelineSettings, SpectralCase, ins_settings_for, run_spectral_case
 from insbench.reference import load_fixture
 
 FAST_MODEL = "mace-tiny"

@@ -1,6 +1,6 @@
 """pytest plugin (registered through the ``pytest11`` entry point): options, fixtures,
 parametrisation over ``--mlip`` and the terminal summary. No science here: the
-session object hands work to :mod:`insbench.pipeline` and :mod:`insbench.evaluate`.
+session object hands work to :mod:`insbench.workflows.pipeline` and :mod:`insbench.workflows.evaluate`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from insbench.session import NO_MODEL, InsbenchOptions, InsbenchSession
+from insbench.workflows.session import NO_MODEL, InsbenchOptions, InsbenchSession
 
 SESSION_KEY = pytest.StashKey[InsbenchSession]()
 
@@ -95,7 +95,7 @@ def insbench(request: pytest.FixtureRequest) -> InsbenchSession:
 
 @pytest.fixture(scope="session")
 def mlip(request: pytest.FixtureRequest, insbench: InsbenchSession):
-    """The model under test (a :class:`insbench.pipeline.ModelHandle`)."""
+    """The model under test (a :class:`insbench.workflows.pipeline.ModelHandle`)."""
     if request.param == NO_MODEL:
         pytest.skip("no model chosen: use --mlip=NAME to enable (e.g. --mlip=mace-tiny)")
     return insbench.model(request.param)

@@ -3,7 +3,7 @@
 Every record made here is synthetic: the "simulated" spectra are the real measured
 hexane TFXA spectrum (the packaged fixture) stretched in energy by a factor and
 smoothed, written through the real record-writing path
-(:func:`insbench.evaluate.write_spectral_result`). Model names start with
+(:func:`insbench.workflows.evaluate.write_spectral_result`). Model names start with
 ``synthetic-`` so that nobody mistakes them for real runs.
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from insbench.evaluate import evaluate_spectral_run, write_spectral_result
+from insbench.workflows.evaluate import evaluate_spectral_run, write_spectral_result
 from insbench.metrics import load_thresholds
-from insbench.pipeline import SpectralCase, SpectralRun, StageRecord
+from insbench.workflows.pipeline import SpectralCase, SpectralRun, StageRecord
 from insbench.reference import load_fixture
 from insbench.results import ResultsStore
 from insbench.spectra import Spectrum1D

@@ -18,10 +18,10 @@ COST_TEST = Path(__file__).resolve().parents[2] / "benchmarks" / "perf" / "test_
 
 TOY_CONFTEST = '''
 """SYNTHETIC: resolve --mlip=toy-lj to ASE's Lennard-Jones calculator (cheap, any element)."""
-import insbench.session
+import insbench.workflows.session
 from insbench.models import MLIPSpec
 
-_real = insbench.session.resolve_mlip
+_real = insbench.workflows.session.resolve_mlip
 
 
 def _toy(name):
@@ -32,7 +32,7 @@ def _toy(name):
     return _real(name)
 
 
-insbench.session.resolve_mlip = _toy
+insbench.workflows.session.resolve_mlip = _toy
 '''
 
 

@@ -143,7 +143,7 @@ def test_rerun_settings_round_trip(changes):
 
     from insbench.physics.phonons import PhononSettings
     from insbench.physics.relax import RelaxSettings
-    from insbench.pipeline import PipelineSettings, ins_settings_for
+    from insbench.workflows.pipeline import PipelineSettings, ins_settings_for
     from insbench.reference import load_fixture
     from insbench.results.submit import settings_from_record
 

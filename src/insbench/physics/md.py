@@ -1,7 +1,7 @@
 """Molecular dynamics of a crystal: Langevin NVT, an NVE segment, an optional NPT segment.
 
 Pure functions over ``ase.Atoms`` and a calculator; no cache and no metrics here
-(``insbench.md_pipeline`` composes them with the cache, ``insbench.metrics.md_stability``
+(``insbench.workflows.md_pipeline`` composes them with the cache, ``insbench.metrics.md_stability``
 judges the result).
 
 The run, in order:
@@ -269,7 +269,7 @@ class _Checkpoint:
              steps: dict[str, list], frames: dict[str, list]) -> None:
         if self.file is None or self.every_steps <= 0 or step % self.every_steps:
             return
-        from insbench.cache import save_npz_atomic
+        from insbench._io import save_npz_atomic
 
         meta = {"settings": settings.to_dict(), "rng_state": rng.bit_generator.state}
         save_npz_atomic(

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from insbench.cache import write_json_atomic
+from insbench._io import write_json_atomic
 from insbench.environment import machine_info, package_versions
 
 RESULT_SCHEMA = "insbench.result"

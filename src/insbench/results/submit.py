@@ -245,13 +245,13 @@ CaseRunner = Callable[[str, dict[str, Any], str], dict[str, dict[str, float]]]
 
 
 def settings_from_record(settings: dict[str, Any]):
-    """The :class:`~insbench.pipeline.PipelineSettings` that produced a case's ``settings``
+    """The :class:`~insbench.workflows.pipeline.PipelineSettings` that produced a case's ``settings``
     (relax, phonons, ins); the instrument, temperature and energy range come from the fixture."""
     from dataclasses import replace
 
     from insbench.physics.phonons import PhononSettings
     from insbench.physics.relax import RelaxSettings
-    from insbench.pipeline import PipelineSettings
+    from insbench.workflows.pipeline import PipelineSettings
 
     default = PipelineSettings()
     phonons = dict(settings.get("phonons", {}))
@@ -272,11 +272,11 @@ def pipeline_runner(cache_dir: str | None = None) -> CaseRunner:
     memo: dict[str, Any] = {}
 
     def run(model_name: str, record: dict[str, Any], case_id: str) -> dict[str, dict[str, float]]:
-        from insbench.cache import Cache
-        from insbench.evaluate import evaluate_spectral_run
+        from insbench.workflows.cache import Cache
+        from insbench.workflows.evaluate import evaluate_spectral_run
         from insbench.metrics import load_thresholds
         from insbench.models import resolve_mlip
-        from insbench.pipeline import ModelHandle, SpectralCase, run_spectral_case
+        from insbench.workflows.pipeline import ModelHandle, SpectralCase, run_spectral_case
         from insbench.reference import load_fixture
 
         if "model" not in memo:

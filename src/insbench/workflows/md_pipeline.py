@@ -21,14 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from insbench.cache import Cache, atoms_fingerprint
+from insbench.workflows.cache import Cache, atoms_fingerprint
 from insbench.environment import package_versions
 from insbench.metrics.md_stability import MDEvaluation, analyse_md, judge_md
 from insbench.metrics.md_tolerances import MDConfig, MDLevel, load_md_config
 from insbench.physics.md import MDResult, MDSettings, run_md
 from insbench.physics.progress import Progress, silent
 from insbench.physics.relax import RelaxationError, RelaxSettings
-from insbench.pipeline import (
+from insbench.workflows.pipeline import (
     ModelHandle,
     StageRecord,
     relax_stage,

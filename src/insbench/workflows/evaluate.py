@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from insbench.metrics import Judgement, SpectralScores, Thresholds, score_spectrum
-from insbench.pipeline import SpectralRun
+from insbench.workflows.pipeline import SpectralRun
 from insbench.results.plots import plot_spectral_comparison
 from insbench.results.records import ResultsStore, record_path, safe_name
 from insbench.spectra import Spectrum1D

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from insbench._io import save_npz_atomic, write_json_atomic  # noqa: F401  (re-exported)
+
 ENV_VAR = "INSBENCH_CACHE_DIR"
 
 
@@ -166,20 +168,3 @@ class Cache:
                 raise
             shutil.rmtree(self.root / stage / ".work" / key, ignore_errors=True)
             return CacheHit(final, False, meta)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle, indent=1, default=str)
-    os.replace(tmp, path)
-
-
-def save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
-    os.close(fd)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from insbench.metrics import Judgement, Thresholds
-from insbench.pipeline import SpectralCase
-from insbench.pressure import BandChoice, PressureAnalysis, ReferenceBand, choose_band, reference_bands
+from insbench.workflows.pipeline import SpectralCase
+from insbench.workflows.pressure import BandChoice, PressureAnalysis, ReferenceBand, choose_band, reference_bands
 from insbench.results.plots import plot_pressure_response
 from insbench.results.records import ResultsStore, record_path, safe_name
 

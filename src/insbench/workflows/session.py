@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from insbench.cache import Cache
+from insbench.workflows.cache import Cache
 from insbench.models import parse_mlip_option, resolve_mlip
 from insbench.physics.phonons import PhononSettings
 
@@ -125,7 +125,7 @@ class InsbenchSession:
 
     # -- models ---------------------------------------------------------------
     def model(self, name: str):
-        from insbench.pipeline import ModelHandle
+        from insbench.workflows.pipeline import ModelHandle
 
         if name not in self._models:
             self._models[name] = ModelHandle(self.specs[name])
@@ -160,7 +160,7 @@ class InsbenchSession:
         return self._memo[key]
 
     def pipeline_settings(self):
-        from insbench.pipeline import PipelineSettings
+        from insbench.workflows.pipeline import PipelineSettings
 
         settings = PipelineSettings()
         if self.options.supercell_min_length_a is not None:
@@ -171,7 +171,7 @@ class InsbenchSession:
         return settings
 
     def spectral_run(self, model, fixture, case):
-        from insbench.pipeline import run_spectral_case
+        from insbench.workflows.pipeline import run_spectral_case
 
         self.conformance(model, fixture)
         return self.memo(
@@ -182,7 +182,7 @@ class InsbenchSession:
         )
 
     def spectral_evaluation(self, model, fixture, case, reference_kind: str):
-        from insbench.evaluate import evaluate_spectral_run, write_spectral_result
+        from insbench.workflows.evaluate import evaluate_spectral_run, write_spectral_result
 
         run = self.spectral_run(model, fixture, case)
 
@@ -208,8 +208,8 @@ class InsbenchSession:
 
     def pressure_analysis(self, model, fixture):
         """Both pressures relaxed (cell free), phonons, spectra; modes assigned and tracked."""
-        from insbench.evaluate_pressure import relaxed_cases
-        from insbench.pressure import analyse_pressure_pair
+        from insbench.workflows.evaluate_pressure import relaxed_cases
+        from insbench.workflows.pressure import analyse_pressure_pair
 
         def analyse():
             runs = {case.pressure_gpa: self.spectral_run(model, fixture, case) for case in relaxed_cases(fixture)}
@@ -221,7 +221,7 @@ class InsbenchSession:
 
     def md_evaluation(self, model, fixture):
         """One MD run per (model, system, level), judged against md_tolerances.toml."""
-        from insbench.md_pipeline import evaluate_md_run, run_md_case, write_md_result
+        from insbench.workflows.md_pipeline import evaluate_md_run, run_md_case, write_md_result
         from insbench.metrics.md_tolerances import load_md_config
 
         level = self.options.level

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from insbench.physics.relax import CELL_MODES
-from insbench.pipeline import SpectralCase
+from insbench.workflows.pipeline import SpectralCase
 
 REFERENCE_KINDS = ("measured", "computed")
 

@@ -17,7 +17,7 @@ import ase.io
 import numpy as np
 from ase import Atoms
 
-from insbench.cache import Cache, CacheHit, atoms_fingerprint, save_npz_atomic
+from insbench.workflows.cache import Cache, CacheHit, atoms_fingerprint, save_npz_atomic
 from insbench.environment import package_versions
 from insbench.models import MLIPSpec, check_conformance
 from insbench.physics import phonons as ph
