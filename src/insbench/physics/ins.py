@@ -9,8 +9,11 @@ The recipe follows Abins (Mantid) as reimplemented by ISIS in abinslib:
    energy and scattering angle);
 4. order 2 (overtones and combinations) the way Abins does it (per q-point, Q at the
    bin centre, Debye-Waller applied after binning);
-5. intensities weighted by each element's incoherent (or total) cross section;
-6. each bank broadened with the instrument's resolution from resins, banks summed.
+5. orders 3..N (N = ``multiphonon_max_order``, 10 by default as in Mantid Abins) by
+   autoconvolution of the one-phonon spectrum, per bank, with Q^(2n)/n! at each
+   bin's Q and the isotropic Debye-Waller factor (:mod:`insbench.physics.multiphonon`);
+6. intensities weighted by each element's incoherent (or total) cross section;
+7. each bank broadened with the instrument's resolution from resins, banks summed.
 
 Energies in cm-1 throughout; intensities are in arbitrary units (scale-free scores).
 """
@@ -18,13 +21,17 @@ Energies in cm-1 throughout; intensities are in arbitrary units (scale-free scor
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from insbench.physics import multiphonon
 from insbench.physics.progress import Progress, silent
 from insbench.spectra import Spectrum1D
 from insbench.units import CM1_PER_MEV
+
+
+FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,9 @@ class InstrumentSpec:
 @dataclass(frozen=True)
 class INSSettings:
     """Spectrum settings. ``q_spacing_inv_a`` sets the q-mesh: n_i = ceil(|b_i| / spacing),
-    with |b_i| including the 2*pi; ``mesh`` overrides it."""
+    with |b_i| including the 2*pi; ``mesh`` overrides it.  ``orders`` are computed
+    explicitly (abinslib); orders 3..``multiphonon_max_order`` by autoconvolution
+    (2 switches them off)."""
 
     instrument: InstrumentSpec = field(default_factory=InstrumentSpec)
     temperature_k: float = 10.0
@@ -96,10 +105,24 @@ class INSSettings:
         "incoherent_cross_section"
     )
     frequency_min_cm1: float = 10.0
+    multiphonon_max_order: int = multiphonon.DEFAULT_MAX_ORDER
 
     def __post_init__(self) -> None:
         if not set(self.orders) <= {1, 2} or not self.orders:
-            raise ValueError(f"orders must be a non-empty subset of (1, 2), got {self.orders}")
+            raise ValueError(
+                f"orders must be a non-empty subset of (1, 2), got {self.orders}; "
+                "orders 3 and above come from multiphonon_max_order"
+            )
+        top = multiphonon.LIMIT_MAX_ORDER
+        if (
+            isinstance(self.multiphonon_max_order, bool)
+            or not isinstance(self.multiphonon_max_order, int)
+            or not 2 <= self.multiphonon_max_order <= top
+        ):
+            raise ValueError(
+                f"multiphonon_max_order must be an integer in 2..{top} (2 = no orders beyond "
+                f"the explicit ones), got {self.multiphonon_max_order!r}"
+            )
         if self.temperature_k < 0:
             raise ValueError(f"temperature_k must be >= 0, got {self.temperature_k}")
         if self.bin_width_cm1 <= 0 or self.energy_max_cm1 <= self.bin_width_cm1:
@@ -114,7 +137,8 @@ class INSResult:
     """The broadened total spectrum plus its parts (all on the same cm-1 grid)."""
 
     spectrum: Spectrum1D
-    components: dict[str, np.ndarray]  # e.g. "Backward/order1" -> broadened intensity
+    # e.g. "Backward/order1", "Backward/order2", "Backward/orders3-10" -> broadened intensity
+    components: dict[str, np.ndarray]
     mesh: tuple[int, int, int]
     n_qpoints: int
     min_frequency_cm1: float
@@ -145,6 +169,39 @@ def _sum_weighted(spectra, cross_section: str) -> np.ndarray:
     return np.asarray(weighted.y_data.magnitude, dtype=float).sum(axis=0)
 
 
+def _multiphonon_terms(setup: "_Setup", max_order: int, min_order: int = 3):
+    """Per-atom g^{*n}/n! for min_order <= n <= max_order and u2 = 2 tr(A)/3 (bohr units)."""
+    traces = np.einsum("ijkll->ijk", setup.displacements.n_plus_one.to("bohr**2").magnitude) / 3.0
+    density = multiphonon.one_phonon_density(
+        setup.modes.frequencies.to("1/cm").magnitude, setup.modes.weights, traces, setup.edges
+    )
+    width = float(setup.edges[1] - setup.edges[0])
+    terms = multiphonon.autoconvolved_orders(density, width, max_order)
+    u2 = 2.0 * np.einsum("kll->k", setup.atomic.to("bohr**2").magnitude) / 3.0
+    return {n: t for n, t in terms.items() if n >= min_order}, u2
+
+
+def _autoconvolved_density(setup: "_Setup", terms, u2, bank: Bank, cross_section: str) -> np.ndarray:
+    """Cross-section weighted density (per cm-1, unbroadened) of the given autoconvolved orders."""
+    q2 = _indirect_q2(setup.centres, bank).to("bohr**-2").magnitude
+    per_atom = sum(multiphonon.order_intensity(t, n, q2, u2) for n, t in terms.items())
+    return _weighted_atoms(setup.modes, per_atom, setup.bins, cross_section)
+
+
+def _weighted_atoms(modes, per_atom: np.ndarray, bins, cross_section: str) -> np.ndarray:
+    """Cross-section weighted sum over atoms of a (atom, bin) array."""
+    from abinslib.util import iter_atom_info
+    from euphonic import Quantity
+    from euphonic.spectra import Spectrum1DCollection
+
+    collection = Spectrum1DCollection(
+        x_data=bins,
+        y_data=Quantity(per_atom, "dimensionless"),
+        metadata={"line_data": list(iter_atom_info(modes.crystal))},
+    )
+    return _sum_weighted(collection, cross_section)
+
+
 def _broaden(
     instrument: InstrumentSpec, bank: str, centres_cm1: np.ndarray, density: np.ndarray
 ) -> np.ndarray:
@@ -157,15 +214,20 @@ def _broaden(
     return kernels @ (density * width)
 
 
-def simulate_ins(force_constants, settings: INSSettings, progress: Progress = silent) -> INSResult:
-    """Simulate the spectrum an indirect-geometry instrument would measure.
+@dataclass(frozen=True)
+class _Setup:
+    """Phonon modes, displacements and the energy bins one spectrum is built from."""
 
-    ``force_constants`` is a euphonic ForceConstants object.
-    """
-    from abinslib.almost_isotropic_incoherent import (
-        calculate_almost_isotropic_incoherent_spectra,
-        mantid_like_combination_spectra,
-    )
+    mesh: tuple[int, int, int]
+    modes: Any
+    displacements: Any
+    atomic: Any
+    edges: np.ndarray
+    centres: np.ndarray
+    bins: Any
+
+
+def _setup(force_constants, settings: INSSettings, progress: Progress = silent) -> _Setup:
     from abinslib.displacements import Displacements
     from euphonic import Quantity
     from euphonic.util import mp_grid
@@ -177,18 +239,75 @@ def simulate_ins(force_constants, settings: INSSettings, progress: Progress = si
     modes = force_constants.calculate_qpoint_phonon_modes(
         qpts, asr="reciprocal", reduce_qpts=False, weights=np.full(len(qpts), 1.0 / len(qpts))
     )
-    frequencies_cm1 = modes.frequencies.to("1/cm").magnitude
-    temperature = Quantity(settings.temperature_k, "K")
     displacements = Displacements.from_modes(
-        modes, temperature, frequency_min=Quantity(settings.frequency_min_cm1, "1/cm")
+        modes,
+        Quantity(settings.temperature_k, "K"),
+        frequency_min=Quantity(settings.frequency_min_cm1, "1/cm"),
     )
-    atomic = displacements.to_atomic_displacements()
-
     edges = np.arange(0.0, settings.energy_max_cm1 + settings.bin_width_cm1 / 2, settings.bin_width_cm1)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    bins = Quantity(edges, "1/cm")
+    return _Setup(
+        mesh=tuple(mesh),  # type: ignore[arg-type]
+        modes=modes,
+        displacements=displacements,
+        atomic=displacements.to_atomic_displacements(),
+        edges=edges,
+        centres=0.5 * (edges[1:] + edges[:-1]),
+        bins=Quantity(edges, "1/cm"),
+    )
+
+
+def multiphonon_terms(
+    force_constants, settings: INSSettings, max_order: int
+) -> tuple[np.ndarray, dict[int, np.ndarray], np.ndarray]:
+    """Energy bin centres (cm-1), per-atom g^{*n}/n! for n = 1..max_order, and u2 (bohr^2).
+
+    The Q-independent ingredients of :mod:`insbench.physics.multiphonon` for these
+    force constants and settings (for validation: sum rules, order-2 comparison).
+    """
+    setup = _setup(force_constants, settings)
+    terms, u2 = _multiphonon_terms(setup, max_order, min_order=1)
+    return setup.centres, terms, u2
+
+
+def autoconvolved_densities(
+    force_constants, settings: INSSettings, orders: tuple[int, ...]
+) -> dict[str, dict[int, np.ndarray]]:
+    """Unbroadened, cross-section weighted densities of the given orders by autoconvolution.
+
+    For validation (e.g. order 2 by autoconvolution against abinslib's explicit order 2):
+    ``{bank name: {order: density per cm-1 on the bin centres}}``.
+    """
+    setup = _setup(force_constants, settings)
+    terms, u2 = _multiphonon_terms(setup, max(orders), min_order=1)
+    out: dict[str, dict[int, np.ndarray]] = {}
+    for bank in settings.instrument.bank_geometry():
+        out[bank.name] = {
+            n: _autoconvolved_density(setup, {n: terms[n]}, u2, bank, settings.cross_section)
+            for n in orders
+        }
+    return out
+
+
+def simulate_ins(force_constants, settings: INSSettings, progress: Progress = silent) -> INSResult:
+    """Simulate the spectrum an indirect-geometry instrument would measure.
+
+    ``force_constants`` is a euphonic ForceConstants object.
+    """
+    from abinslib.almost_isotropic_incoherent import (
+        calculate_almost_isotropic_incoherent_spectra,
+        mantid_like_combination_spectra,
+    )
+
+    setup = _setup(force_constants, settings, progress)
+    modes, displacements, atomic = setup.modes, setup.displacements, setup.atomic
+    centres, bins, mesh = setup.centres, setup.bins, setup.mesh
+    frequencies_cm1 = modes.frequencies.to("1/cm").magnitude
     components: dict[str, np.ndarray] = {}
     total = np.zeros_like(centres)
+    high_orders = None
+    if settings.multiphonon_max_order >= 3:
+        high_orders = _multiphonon_terms(setup, settings.multiphonon_max_order)
+    fwhm = np.zeros_like(centres)
     for index, bank in enumerate(settings.instrument.bank_geometry()):
         progress("spectrum", index + 1, 4, f"{bank.name} bank")
         if 1 in settings.orders:
@@ -211,23 +330,36 @@ def simulate_ins(force_constants, settings: INSSettings, progress: Progress = si
             )
             density = _sum_weighted(order2, settings.cross_section)
             components[f"{bank.name}/order2"] = _broaden(settings.instrument, bank.name, centres, density)
+        parts = [f"{bank.name}/order{n}" for n in settings.orders]
+        if high_orders is not None:
+            density = _autoconvolved_density(setup, *high_orders, bank, settings.cross_section)
+            name = f"{bank.name}/orders3-{settings.multiphonon_max_order}"
+            components[name] = _broaden(settings.instrument, bank.name, centres, density)
+            parts.append(name)
         # broadening is linear, so the bank total is the sum of its broadened orders
-        broadened = sum(components[f"{bank.name}/order{n}"] for n in settings.orders)
+        broadened = sum(components[part] for part in parts)
         components[f"{bank.name}/total"] = broadened
         total += broadened
+        fwhm += FWHM_PER_SIGMA * settings.instrument.sigma_cm1(centres, bank.name)
     progress("spectrum", 4, 4, "done")
     spectrum = Spectrum1D(
         centres,
         total,
         None,
         label=f"simulated {settings.instrument.version}",
-        metadata={"kind": "simulated", "settings": settings.to_dict(), "mesh": list(mesh)},
+        metadata={
+            "kind": "simulated",
+            "settings": settings.to_dict(),
+            "mesh": list(mesh),
+            # mean over banks; peak matching gates on it (insbench.metrics.match_peaks)
+            "resolution_fwhm_cm1": (fwhm / len(settings.instrument.banks)).tolist(),
+        },
     )
     return INSResult(
         spectrum=spectrum,
         components=components,
         mesh=tuple(mesh),  # type: ignore[arg-type]
-        n_qpoints=len(qpts),
+        n_qpoints=int(modes.frequencies.shape[0]),
         min_frequency_cm1=float(frequencies_cm1.min()),
         n_imaginary_modes=int(np.sum(frequencies_cm1 < -settings.frequency_min_cm1)),
     )
