@@ -13,7 +13,8 @@ import numpy as np
 
 from insbench.spectra import Spectrum1D
 
-HEXANE_DAT = Path("/work/shared/reference-candidates/hexane-tfxa/Hexane.dat")
+#: The measured spectrum as shipped in the hexane fixture (measured, see its manifest).
+HEXANE_DAT = Path(__file__).resolve().parents[2] / "reference_data" / "hexane" / "1.0.0" / "Hexane.dat"
 LATTICE = (20.0, 400.0)
 FINGERPRINT = (400.0, 1600.0)
 

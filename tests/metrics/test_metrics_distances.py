@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from metrics_synthetic import gaussians, uneven_grid
 
-from insbench.metrics import MetricInputError, cosine_overlap, wasserstein1_cm1
+from insbench.metrics import MetricInputError, cosine_overlap, wasserstein1, wasserstein1_cm1
 
 PROPERTY = settings(deadline=None, max_examples=40)
 N = 60
@@ -123,3 +123,52 @@ def test_cosine_symmetric_bounded_and_one_for_proportional(x, p, q, a):
     assert wasserstein1_cm1(x, p, a * p) == pytest.approx(
         0.0, abs=1e-9 * (x[-1] - x[0])
     )
+
+
+@PROPERTY
+@given(
+    x=_grid,
+    p=_spectrum,
+    q=_spectrum,
+    exp_p=st.integers(-300, 300),
+    exp_q=st.integers(-300, 300),
+)
+def test_extreme_intensity_units_give_the_same_distances(x, p, q, exp_p, exp_q):
+    """Normalising first: 1e-300 .. 1e300 intensities give the unit-scale answers."""
+    w1, cos = wasserstein1_cm1(x, p, q), cosine_overlap(x, p, q)
+    a, b = 10.0**exp_p, 10.0**exp_q
+    assert wasserstein1_cm1(x, a * p, b * q) == pytest.approx(w1, rel=1e-6, abs=1e-9)
+    assert cosine_overlap(x, a * p, b * q) == pytest.approx(cos, rel=1e-6, abs=1e-12)
+
+
+@PROPERTY
+@given(
+    x=st.lists(st.floats(0.5, 50.0), min_size=3, max_size=3).map(np.cumsum),
+    p=arrays(float, 3, elements=st.floats(0.0, 1e300)).filter(lambda a: a.max() > 1e-200),
+    q=arrays(float, 3, elements=st.floats(0.0, 1e-200)).filter(lambda a: a.max() > 1e-300),
+)
+def test_three_point_grids_are_fine(x, p, q):
+    d = wasserstein1_cm1(x, p, q)
+    assert np.isfinite(d) and 0.0 <= d <= x[-1] - x[0] + 1e-9
+    c = cosine_overlap(x, p, q)
+    assert np.isfinite(c) and 0.0 <= c <= 1.0
+    assert wasserstein1_cm1(x, p, p * 1e-250) == pytest.approx(0.0, abs=1e-9 * (x[-1] - x[0]))
+
+
+def test_three_point_w1_by_hand():
+    # p all at 0, q all at 2 (triangles on a 3-point grid): the CDFs differ by a known area
+    x = np.array([0.0, 1.0, 2.0])
+    p, q = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
+    # normalised: p = [2, 0, 0] (area 1), P = [0, 1, 1]; q = [0, 0, 2], Q = [0, 0, 1]
+    # |P - Q| = [0, 1, 0], trapezoid integral = 1
+    assert wasserstein1_cm1(x, p, q) == pytest.approx(1.0)
+
+
+def test_generic_w1_on_a_distance_grid():
+    """The same W1 serves radial distribution functions (grid in Angstrom)."""
+    r = np.linspace(0.5, 6.0, 551)
+    g = gaussians(r, [1.5, 2.5], fwhm_cm1=0.1)
+    h = gaussians(r, [1.6, 2.6], fwhm_cm1=0.1)
+    assert wasserstein1(r, g, h) == pytest.approx(0.1, rel=1e-3)
+    with pytest.raises(MetricInputError, match="Angstrom"):
+        wasserstein1(r[::-1], g, h, unit="Angstrom")

@@ -12,7 +12,7 @@ from .background import (
     FitParameter,
     fit_scale_and_background,
 )
-from .distances import cosine_overlap, wasserstein1_cm1
+from .distances import cosine_overlap, wasserstein1, wasserstein1_cm1
 from .errors import MetricInputError
 from .peaks import PeakMatch, PeakTable, match_peaks, pick_peaks
 from .scoring import SpectralScores, score_spectrum
@@ -46,5 +46,6 @@ __all__ = [
     "match_peaks",
     "pick_peaks",
     "score_spectrum",
+    "wasserstein1",
     "wasserstein1_cm1",
 ]
