@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from insbench.workflows.cases import installed_fixtures
-from insbench.workflows.evaluate_pressure import judge_pressure_item, pressure_items, write_pressure_result
+from insbench.workflows.evaluate_pressure import judge_pressure_item, pressure_items
 from insbench.models import ModelError, UnsupportedElementError
 from insbench.physics.relax import RelaxationError
 
@@ -41,8 +41,7 @@ def test_pressure_response(mlip, insbench, pressure_item, record_property):
         pytest.fail(f"{mlip.name} | {system}: {error}", pytrace=False)
     window = tuple(fixture.conditions.energy_window_cm1)
     verdict = judge_pressure_item(analysis, item, insbench.thresholds, system, window)
-    write_pressure_result(insbench.store, model=mlip, fixture=fixture, analysis=analysis, runs=runs,
-                          verdict=verdict, session_id=insbench.session_id, window_cm1=window)
+    insbench.write_pressure(mlip, fixture, analysis, runs, verdict, window)
     judgement = verdict.judgement
     print(f"{mlip.name} | {system} {item.id}: {judgement.message}")
     if verdict.band is not None:

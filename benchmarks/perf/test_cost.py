@@ -22,7 +22,7 @@ import pytest
 
 from insbench.models import UnsupportedElementError
 from insbench.reference import list_fixtures, load_fixture
-from insbench.results.cost import force_call_payload, md_payload, write_cost_case
+from insbench.results.cost import force_call_payload, md_payload
 
 MD_STEPS = 5
 MD_TIMESTEP_FS = 0.5
@@ -77,8 +77,7 @@ def test_force_call_cost(benchmark, mlip, insbench, system):
     forces = atoms.get_forces()
     assert np.all(np.isfinite(forces)), f"{mlip.name} returned non-finite forces on {system}"
     payload = force_call_payload(system, len(atoms), stats)
-    write_cost_case(insbench.store, model=mlip.identity, fixture=fixture, case_id="force-call",
-                    payload=payload, session_id=insbench.session_id)
+    insbench.write_cost(mlip, fixture, "force-call", payload)
     print(f"{mlip.name} | {system}: {payload['microseconds_per_atom']:.1f} us/atom per force call "
           f"({len(atoms)} atoms, median of {stats['rounds']})")
 
@@ -110,6 +109,5 @@ def test_md_steps_per_second(benchmark, mlip, insbench, system):
         pytest.skip("benchmarking is disabled (--benchmark-disable): cost not recorded")
     assert np.all(np.isfinite(atoms.get_positions())), f"{mlip.name}: MD on {system} went non-finite"
     payload = md_payload(system, len(atoms), MD_STEPS, MD_TIMESTEP_FS, stats)
-    write_cost_case(insbench.store, model=mlip.identity, fixture=fixture, case_id="md",
-                    payload=payload, session_id=insbench.session_id)
+    insbench.write_cost(mlip, fixture, "md", payload)
     print(f"{mlip.name} | {system}: {payload['steps_per_second']:.2f} MD steps/s ({len(atoms)} atoms)")

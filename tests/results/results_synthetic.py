@@ -34,6 +34,27 @@ def synthetic_identity(name: str, sha: str = "0" * 64) -> dict:
     }
 
 
+SYNTHETIC_COMPARABILITY = {
+    "md_level": None, "supercell_min_length_a": 8.0, "cell_mode": "relaxed-cell",
+    "fixture": {"system": "hexane", "version": "1.0.0"}, "scoring_settings_sha256": "0" * 64,
+    "insbench_version": "0.1.0", "multiphonon_orders": [1, 2], "self_reference": False,
+}
+
+
+def synthetic_case(model: dict, case_id: str, passed: bool = True, *, family: str = "spectra",
+                   system: str = "hexane", reference: dict | None = None, payload: dict | None = None,
+                   session_id: str = "s", plots: tuple[str, ...] = (), **comparability):
+    """A SYNTHETIC :class:`CaseResult` (for tests of the writer and the readers)."""
+    from insbench.results.records import CaseResult
+
+    return CaseResult(
+        model=model, system=system, family=family, case_id=case_id,
+        reference=reference or {"system": system, "version": "1.0.0", "manifest_sha256": "abc"},
+        payload=payload or {}, passed=passed,
+        comparability={**SYNTHETIC_COMPARABILITY, **comparability}, session_id=session_id, plots=plots,
+    )
+
+
 def synthetic_spectrum(measured: Spectrum1D, stretch: float) -> Spectrum1D:
     """SYNTHETIC: the measured spectrum with energies multiplied by ``stretch``, smoothed."""
     x = np.arange(5.0, 2000.0, 1.0)
@@ -63,5 +84,6 @@ def write_synthetic(results_dir: Path, name: str, stretch: float, *, session_id:
     for mode in cell_modes:
         run = synthetic_run(name, stretch, fixture, mode, sha)
         evaluation = evaluate_spectral_run(run, fixture, thresholds, "measured")
-        path, _png = write_spectral_result(store, run, evaluation, fixture, session_id=session_id)
+        path, _png = write_spectral_result(store, run, evaluation, fixture, session_id=session_id,
+                                           thresholds=thresholds)
     return path

@@ -12,7 +12,9 @@ import pytest
 from insbench.cli import main
 from insbench.reference import load_fixture
 from insbench.results import ResultsStore
-from insbench.results.cost import force_call_payload, md_payload, write_cost_case
+from insbench.results.records import write_case
+from insbench.results.cost import force_call_payload, md_payload
+from insbench.workflows.cost import write_cost_case
 from insbench.results.leaderboard import (
     build_leaderboard,
     normalised_margin,
@@ -22,7 +24,7 @@ from insbench.results.leaderboard import (
 )
 from insbench.results.store_index import load_index
 
-from .results_synthetic import synthetic_identity, write_synthetic
+from .results_synthetic import synthetic_case, synthetic_identity, write_synthetic
 
 
 @pytest.fixture
@@ -169,12 +171,12 @@ def test_case_level_judgements_of_other_families_become_columns(synthetic_result
     png.write_bytes((synthetic_results / "synthetic-soft" / "hexane" /
                      "spectra-hexane-0GPa-relaxed-cell-vs-measured.png").read_bytes())
     judgement = Threshold("hexane", "-", "drift_mev_atom_ps", 1.0, "meV/atom/ps", "max", "SYNTHETIC").judge(0.5)
-    store.add_case(model=synthetic_identity("synthetic-soft"), system="hexane", family="md",
-                   reference=json.loads((synthetic_results / "synthetic-soft" / "hexane" / "spectra.json")
-                                        .read_text())["reference"],
-                   case_id="md-hexane-smoke", machine={}, versions={}, session_id="s",
-                   payload={"scores": {"drift_mev_atom_ps": 0.5}, "passed": True, "plots": [png.name],
-                            "judgements": {"drift_mev_atom_ps": judgement.to_dict()}})
+    write_case(store, synthetic_case(
+        synthetic_identity("synthetic-soft"), "md-hexane-smoke", True, family="md",
+        reference=json.loads((synthetic_results / "synthetic-soft" / "hexane" / "spectra.json")
+                             .read_text())["reference"],
+        plots=(png.name,), payload={"scores": {"drift_mev_atom_ps": 0.5},
+                                    "judgements": {"drift_mev_atom_ps": judgement.to_dict()}}))
     board = build_leaderboard(load_index(synthetic_results), n_resamples=0)
     md = next(c for c in board.columns if c.family == "md")
     assert md.window_label == "md" and md.threshold == 1.0

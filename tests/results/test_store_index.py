@@ -8,17 +8,16 @@ import json
 import pytest
 
 from insbench.results import RESULT_SCHEMA_VERSION, ResultsStore
+from insbench.results.records import write_case
 from insbench.results.store_index import load_index, validate_record
 
-from .results_synthetic import synthetic_identity, write_synthetic
+from .results_synthetic import synthetic_case, synthetic_identity, write_synthetic
 
 REFERENCE = {"system": "hexane", "version": "1.0.0", "manifest_sha256": "abc"}
 
 
 def _add(store, model, case_id, session, reference=REFERENCE):
-    return store.add_case(model=model, system="hexane", family="spectra", reference=reference,
-                          case_id=case_id, payload={"passed": True}, machine={}, versions={},
-                          session_id=session)
+    return write_case(store, synthetic_case(model, case_id, True, reference=reference, session_id=session))
 
 
 def test_index_reads_every_record(synthetic_results):
@@ -55,8 +54,10 @@ def test_broken_and_foreign_json_are_reported(synthetic_results):
 
 
 def test_validate_record_names_missing_fields():
-    record = {"schema": "insbench.result", "schema_version": 1, "model": {"name": "m"}, "system": "x"}
-    assert "without family, reference, cases, updated" in validate_record(record)
+    record = {"schema": "insbench.result", "schema_version": RESULT_SCHEMA_VERSION, "model": {"name": "m"},
+              "system": "x"}
+    assert validate_record(record) == (
+        f"schema_version {RESULT_SCHEMA_VERSION} record without family, reference, cases, updated, comparability")
 
 
 def test_stale_identity_of_same_model_is_left_out(tmp_path):
@@ -81,7 +82,7 @@ def test_missing_directory_says_how_to_fix(tmp_path):
         load_index(tmp_path / "nope")
 
 
-# -- records.py: re-running a model replaces its entry ------------------------------------------
+# -- records.py: a rerun replaces its cases; another model or fixture version starts afresh ------------------------------------------
 
 
 def test_same_session_merges_cases(tmp_path):
@@ -92,14 +93,15 @@ def test_same_session_merges_cases(tmp_path):
     assert sorted(json.loads(path.read_text())["cases"]) == ["case-1", "case-2"]
 
 
-def test_rerun_in_new_session_replaces_the_record(tmp_path):
+def test_rerun_in_new_session_replaces_only_its_cases(tmp_path):
     store = ResultsStore(tmp_path)
     model = synthetic_identity("synthetic-a")
     _add(store, model, "case-1", "session-1")
     _add(store, model, "case-2", "session-1")
     path = _add(store, model, "case-2", "session-2")
     record = json.loads(path.read_text())
-    assert list(record["cases"]) == ["case-2"] and record["session_id"] == "session-2"
+    assert sorted(record["cases"]) == ["case-1", "case-2"]
+    assert [record["cases"][c]["session_id"] for c in ("case-1", "case-2")] == ["session-1", "session-2"]
     assert len(load_index(tmp_path).records) == 1
 
 
@@ -112,3 +114,5 @@ def test_new_model_file_or_reference_version_replaces_the_record(tmp_path):
                 reference={**REFERENCE, "version": "2.0.0"})
     record = json.loads(path.read_text())
     assert list(record["cases"]) == ["case-3"] and record["reference"]["version"] == "2.0.0"
+    superseded = sorted(p.name.split(".superseded-")[0] for p in path.parent.glob("spectra.json.superseded-*"))
+    assert superseded == ["spectra.json", "spectra.json"]  # moved aside, not lost

@@ -1,7 +1,8 @@
 """The model's cost: force-call time per atom and MD steps per second, as "cost" records.
 
-benchmarks/perf/test_cost.py measures with pytest-benchmark and calls
-:func:`write_cost_case`; the leaderboard reads the records back with
+benchmarks/perf/test_cost.py measures with pytest-benchmark, builds a payload here and
+records it with :func:`insbench.workflows.cost.write_cost_case` (the one writer is only
+called from workflows); the leaderboard reads the records back with
 :func:`cost_summary`. Cost depends on the machine, so every record carries
 ``machine`` and the leaderboard shows it.
 """
@@ -9,8 +10,6 @@ benchmarks/perf/test_cost.py measures with pytest-benchmark and calls
 from __future__ import annotations
 
 from typing import Any
-
-from insbench.results.records import ResultsStore
 
 COST_FAMILY = "cost"
 
@@ -50,21 +49,6 @@ def md_payload(system: str, n_atoms: int, n_steps: int, timestep_fs: float,
         "stats_s": timing_stats(stats),
         "passed": True,
     }
-
-
-def write_cost_case(store: ResultsStore, *, model: dict[str, Any], fixture, case_id: str,
-                    payload: dict[str, Any], session_id: str) -> Any:
-    """Add one cost case to ``<results>/<model>/<system>/cost.json`` (returns its path)."""
-
-    return store.add_case(
-        model=model,
-        system=fixture.system,
-        family=COST_FAMILY,
-        reference=fixture.to_provenance(),
-        case_id=case_id,
-        payload=payload,
-        session_id=session_id,
-    )
 
 
 def cost_summary(records) -> dict[str, Any] | None:

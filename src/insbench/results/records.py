@@ -1,40 +1,107 @@
-"""One JSON record per (model, system, test family), merged case by case.
+"""The one result writer: :class:`CaseResult` in, a merged JSON record out.
 
-Layout: ``<results_dir>/<model>/<system>/<family>.json`` (schema below) with PNGs
-beside it. Several pytest workers may add cases to the same record: every update is
-a locked read-modify-write with an atomic replace.
+Layout: ``<results_dir>/<model>/<system>/<family>.json`` with each case's PNGs and
+NetCDF spectra beside it. Every family (spectra, pressure, md, cost) goes through
+:func:`write_case`, and only ``insbench.workflows`` calls it.
 
-Record schema (``schema_version`` 1)::
+Record schema (``schema_version`` 2; docs/results-schema.md)::
 
     {
-      "schema": "insbench.result", "schema_version": 1,
+      "schema": "insbench.result", "schema_version": 2,
       "model": {...MLIPSpec.identity()...}, "system": str, "family": str,
       "reference": {...Fixture.to_provenance()...},
       "machine": {...}, "versions": {...}, "updated": ISO-8601 UTC,
-      "cases": {case_id: {...family-specific payload, "passed": bool...}},
-      "passed": bool   # every case passed
+      "comparability": {...fields of Comparability; a field the cases disagree on
+                        holds the sorted list of their values...},
+      "cases": {case_id: {...family payload..., "passed", "comparability", "plots",
+                          "files", "provenance", "session_id", "updated"}},
+      "passed": bool   # every merged case passed
     }
 
-A record made by a different model identity (another file sha256 or package
-versions) or a different fixture version is replaced, never mixed.
+Merging (under a :mod:`filelock` lock per record, atomic replace): a case replaces only
+the case of the same id; the other cases stay, whichever run or process wrote them.
+A record made by another model identity or fixture version is never mixed with new
+cases: it is moved aside to ``<family>.json.superseded-<time>-<random>`` and a fresh record starts.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from insbench._io import write_json_atomic
+import filelock
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from insbench._io import write_json_atomic, write_netcdf_atomic
 from insbench.environment import machine_info, package_versions
 
 RESULT_SCHEMA = "insbench.result"
-RESULT_SCHEMA_VERSION = 1
+RESULT_SCHEMA_VERSION = 2
+FAMILIES = ("spectra", "pressure", "md", "cost")
+#: Seconds to wait for another process holding a record's lock before giving up.
+LOCK_TIMEOUT_S = 600.0
+
+
+class FixtureRef(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    system: str
+    version: str
+
+
+class Comparability(BaseModel):
+    """What must be equal for two results to be ranked side by side."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    md_level: str | None  # None for the non-MD families
+    supercell_min_length_a: float | None
+    cell_mode: str | None
+    fixture: FixtureRef
+    scoring_settings_sha256: str | None  # sha256 of the scoring settings + thresholds used
+    insbench_version: str
+    multiphonon_orders: tuple[int, ...] | None = None  # INS orders simulated, if a spectrum was
+    self_reference: bool = False  # scored against a reference made by the same model
+
+
+class CaseResult(BaseModel):
+    """One judged case of one family, ready to be merged into its record."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    model: dict[str, Any]  # MLIPSpec.identity(); must have "name"
+    system: str
+    family: Literal["spectra", "pressure", "md", "cost"]
+    case_id: str
+    reference: dict[str, Any]  # Fixture.to_provenance()
+    payload: dict[str, Any]  # family-specific, JSON-ready
+    passed: bool
+    comparability: Comparability
+    session_id: str
+    plots: tuple[str, ...] = ()  # PNG file names next to the record, drawn for this case
+    files: tuple[str, ...] = ()  # other side files next to the record (JSON tables)
+    provenance: dict[str, Any] = Field(default_factory=dict)  # e.g. thread limits in force
+    #: labelled spectra (xarray.Dataset) saved as ``<family>-<case>-<name>.nc`` beside the record
+    datasets: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+    @field_validator("model")
+    @classmethod
+    def _model_named(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value.get("name"):
+            raise ValueError("model identity must have a non-empty 'name'")
+        return value
+
+    @field_validator("plots", "files")
+    @classmethod
+    def _plain_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if Path(name).name != name or name in ("", ".", ".."):
+                raise ValueError(f"{name!r} must be a file name next to the record, not a path")
+        return value
 
 
 def safe_name(name: str) -> str:
@@ -46,77 +113,21 @@ def record_path(results_dir: Path, model: str, system: str, family: str) -> Path
     return Path(results_dir) / safe_name(model) / safe_name(system) / f"{safe_name(family)}.json"
 
 
-def _same_origin(old: dict[str, Any], model: dict[str, Any], reference: dict[str, Any]) -> bool:
-    return (
-        old.get("schema_version") == RESULT_SCHEMA_VERSION
-        and old.get("model") == model
-        and old.get("reference", {}).get("version") == reference.get("version")
-    )
+def case_file(store: "ResultsStore", model: str, system: str, family: str, case_id: str,
+              suffix: str) -> Path:
+    """Where a side file of a case goes: ``<record dir>/<family>-<case><suffix>``."""
+    record = record_path(store.results_dir, model, system, family)
+    return record.parent / f"{safe_name(family)}-{safe_name(case_id)}{suffix}"
 
 
 class ResultsStore:
-    """Writes result records under one directory."""
+    """A results directory. Write with :func:`write_case`; read with ``store_index.load_index``."""
 
     def __init__(self, results_dir: Path | str) -> None:
         self.results_dir = Path(results_dir)
 
-    @contextmanager
-    def _locked(self, path: Path) -> Iterator[None]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path.with_suffix(".lock"), "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def add_case(
-        self,
-        *,
-        model: dict[str, Any],
-        system: str,
-        family: str,
-        reference: dict[str, Any],
-        case_id: str,
-        payload: dict[str, Any],
-        session_id: str,
-        machine: dict[str, Any] | None = None,
-        versions: dict[str, str] | None = None,
-    ) -> Path:
-        """Add (or replace) one case in the record and return the record's path.
-
-        ``machine`` and ``versions`` default to this process's machine and packages.
-        """
-        path = record_path(self.results_dir, model["name"], system, family)
-        with self._locked(path):
-            record: dict[str, Any] | None = None
-            if path.is_file():
-                old = json.loads(path.read_text())
-                # same model and fixture: merge cases; a stale record from an earlier
-                # session is replaced as a whole so versions never mix
-                if _same_origin(old, model, reference) and old.get("session_id") == session_id:
-                    record = old
-            if record is None:
-                record = {
-                    "schema": RESULT_SCHEMA,
-                    "schema_version": RESULT_SCHEMA_VERSION,
-                    "model": model,
-                    "system": system,
-                    "family": family,
-                    "reference": reference,
-                    "session_id": session_id,
-                    "cases": {},
-                }
-            record["cases"][case_id] = payload
-            record["machine"] = machine if machine is not None else machine_info()
-            record["versions"] = versions if versions is not None else package_versions()
-            record["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            record["passed"] = all(c.get("passed", False) for c in record["cases"].values())
-            write_json_atomic(path, record)
-        return path
-
     def records(self) -> list[dict[str, Any]]:
-        """Every record under the results directory."""
+        """Every record under the results directory (raw JSON, with ``_path``)."""
         found = []
         for path in sorted(self.results_dir.glob("*/*/*.json")):
             data = json.loads(path.read_text())
@@ -124,3 +135,126 @@ class ResultsStore:
                 data["_path"] = str(path)
                 found.append(data)
         return found
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _same_origin(old: dict[str, Any], result: CaseResult) -> bool:
+    return (
+        old.get("schema_version") == RESULT_SCHEMA_VERSION
+        and old.get("model") == result.model
+        and old.get("reference", {}).get("version") == result.reference.get("version")
+    )
+
+
+def _case_entry(result: CaseResult, stamp: str) -> dict[str, Any]:
+    entry = dict(result.payload)
+    entry.update({
+        "passed": result.passed,
+        "comparability": result.comparability.model_dump(mode="json"),
+        "plots": list(result.plots),
+        "files": list(result.files),
+        "provenance": result.provenance,
+        "session_id": result.session_id,
+        "updated": stamp,
+    })
+    return entry
+
+
+def _referenced_files(cases: dict[str, Any]) -> set[str]:
+    return {name for case in cases.values() for name in [*case.get("plots", []), *case.get("files", [])]}
+
+
+def merged_comparability(cases: dict[str, Any]) -> dict[str, Any]:
+    """The record-level block: each field's value if every case agrees, else the sorted distinct values."""
+    blocks = [case["comparability"] for case in cases.values() if "comparability" in case]
+    merged: dict[str, Any] = {}
+    for name in Comparability.model_fields:
+        values = []
+        for block in blocks:
+            value = block.get(name)
+            if value not in values:
+                values.append(value)
+        merged[name] = values[0] if len(values) == 1 else sorted(values, key=lambda v: json.dumps(v, sort_keys=True))
+    return merged
+
+
+def write_case(store: ResultsStore, result: CaseResult) -> Path:
+    """Merge ``result`` into its record (locked read-modify-write) and return the record's path.
+
+    Replaces only the case with the same id; removes the PNG/side files that the replaced
+    case named and no remaining case names; ``passed`` is recomputed over all merged cases.
+    """
+    path = record_path(store.results_dir, result.model["name"], result.system, result.family)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamp = _now()
+    with filelock.FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S):
+        record: dict[str, Any] | None = None
+        orphans: set[str] = set()
+        if path.is_file():
+            old = json.loads(path.read_text())
+            if _same_origin(old, result):
+                record = old
+            else:  # another model identity or fixture version: never mix, never lose
+                orphans = _referenced_files(old.get("cases", {}))
+                path.replace(path.with_name(f"{path.name}.superseded-{stamp.replace(':', '')}-{uuid.uuid4().hex[:8]}"))
+        if record is None:
+            record = {
+                "schema": RESULT_SCHEMA,
+                "schema_version": RESULT_SCHEMA_VERSION,
+                "model": result.model,
+                "system": result.system,
+                "family": result.family,
+                "reference": result.reference,
+                "cases": {},
+            }
+        previous = record["cases"].get(result.case_id)
+        if previous is not None:
+            orphans |= set(previous.get("plots", [])) | set(previous.get("files", []))
+        entry = _case_entry(result, stamp)
+        for name, dataset in result.datasets.items():
+            nc_name = f"{safe_name(result.family)}-{safe_name(result.case_id)}-{safe_name(name)}.nc"
+            write_netcdf_atomic(path.parent / nc_name, dataset)
+            entry["files"].append(nc_name)
+        record["cases"][result.case_id] = entry
+        record["machine"] = machine_info()
+        record["versions"] = package_versions()
+        record["updated"] = stamp
+        record["comparability"] = merged_comparability(record["cases"])
+        record["passed"] = all(bool(c.get("passed", False)) for c in record["cases"].values())
+        write_json_atomic(path, record)
+        for name in orphans - _referenced_files(record["cases"]):
+            (path.parent / name).unlink(missing_ok=True)
+    return path
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+def comparability_key(record: Any) -> tuple:
+    """A hashable key: two records (or two cases) may be ranked together only if their keys are equal.
+
+    ``record`` is a record dict, a case dict, a :class:`~insbench.results.store_index.Record`
+    (anything with ``.data``) or a :class:`Comparability`. The key is a tuple of
+    ``(field, value)`` pairs over every :class:`Comparability` field, in declaration
+    order; a field the cases of a record disagree on has a tuple of the values. A
+    record of an older schema without the block raises ValueError.
+    """
+    if isinstance(record, Comparability):
+        block = record.model_dump(mode="json")
+    else:
+        data = getattr(record, "data", record)
+        if not isinstance(data, dict) or not isinstance(data.get("comparability"), dict):
+            raise ValueError(
+                "this result has no 'comparability' block (written before schema_version "
+                f"{RESULT_SCHEMA_VERSION}); re-run the model with this insbench"
+            )
+        block = data["comparability"]
+    return tuple((name, _hashable(block.get(name))) for name in Comparability.model_fields)

@@ -23,8 +23,8 @@ from typing import Any
 
 from insbench.results.records import RESULT_SCHEMA, RESULT_SCHEMA_VERSION
 
-#: Fields every version-1 record has (see docs/results-schema.md).
-REQUIRED_FIELDS = ("model", "system", "family", "reference", "cases", "updated")
+#: Fields every version-2 record has (see docs/results-schema.md).
+REQUIRED_FIELDS = ("model", "system", "family", "reference", "cases", "updated", "comparability")
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def _png_names(value: Any) -> Iterator[str]:
 
 
 def validate_record(data: Any) -> str | None:
-    """Why ``data`` is not a usable version-1 result record, or None if it is."""
+    """Why ``data`` is not a usable result record of this schema version, or None if it is."""
     if not isinstance(data, dict) or data.get("schema") != RESULT_SCHEMA:
         return f"not an insbench result record (no \"schema\": \"{RESULT_SCHEMA}\")"
     version = data.get("schema_version")
@@ -115,7 +115,7 @@ def validate_record(data: Any) -> str | None:
         )
     missing = [name for name in REQUIRED_FIELDS if name not in data]
     if missing:
-        return f"schema_version 1 record without {', '.join(missing)}"
+        return f"schema_version {RESULT_SCHEMA_VERSION} record without {', '.join(missing)}"
     if not isinstance(data["model"], dict) or not data["model"].get("name"):
         return "\"model\" must be an object with a \"name\""
     if not isinstance(data["cases"], dict):

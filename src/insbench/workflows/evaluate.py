@@ -13,7 +13,9 @@ from typing import Any
 from insbench.metrics import Judgement, SpectralScores, Thresholds, score_spectrum
 from insbench.workflows.pipeline import SpectralRun
 from insbench.results.plots import plot_spectral_comparison
-from insbench.results.records import ResultsStore, record_path, safe_name
+from insbench.results.records import CaseResult, ResultsStore, case_file, write_case
+from insbench.workflows.recording import comparability, thresholds_digest
+from insbench._io import to_jsonable
 from insbench.spectra import Spectrum1D
 
 SPECTRA_FAMILY = "spectra"
@@ -87,11 +89,16 @@ def write_spectral_result(
     fixture,
     *,
     session_id: str,
+    thresholds: Thresholds,
+    provenance: dict[str, Any] | None = None,
 ) -> tuple[Path, Path]:
-    """Add the case to the (model, system, spectra) record and draw its PNG."""
+    """Add the case to the (model, system, spectra) record and draw its PNG.
+
+    ``thresholds`` are the ones that judged ``evaluation``: their digest goes into the
+    comparability block. ``provenance`` (e.g. the thread limits in force) is kept with the case.
+    """
     case_id = f"{run.case.label}-vs-{evaluation.reference_kind}"
-    record = record_path(store.results_dir, run.model["name"], fixture.system, SPECTRA_FAMILY)
-    png = record.parent / f"{SPECTRA_FAMILY}-{safe_name(case_id)}.png"
+    png = case_file(store, run.model["name"], fixture.system, SPECTRA_FAMILY, case_id, ".png")
     plot_windows = {}
     for name, window in evaluation.windows.items():
         fit = window.scores.fit
@@ -123,17 +130,27 @@ def write_spectral_result(
         "stages": [asdict(s) for s in run.stages],
         "timings_s": {s.stage: s.seconds for s in run.stages},
         "windows": {name: _window_payload(w) for name, w in evaluation.windows.items()},
-        "passed": evaluation.passed,
         "plot": png.name if plot_windows else None,
         "simulated_spectrum": run.spectrum.to_dict(),
     }
-    path = store.add_case(
+    result = CaseResult(
         model=run.model,
         system=fixture.system,
         family=SPECTRA_FAMILY,
-        reference=fixture.to_provenance(),
         case_id=case_id,
-        payload=payload,
+        reference=fixture.to_provenance(),
+        payload=to_jsonable(payload),
+        passed=evaluation.passed,
+        comparability=comparability(
+            fixture,
+            scoring_settings_sha256=thresholds_digest(thresholds, fixture.system, evaluation.windows),
+            supercell_min_length_a=run.settings.get("phonons", {}).get("supercell_min_length_a"),
+            cell_mode=run.case.cell_mode,
+            multiphonon_orders=run.settings.get("ins", {}).get("orders"),
+        ),
         session_id=session_id,
+        plots=(png.name,) if plot_windows else (),
+        provenance=dict(provenance or {}),
     )
-    return path, png
+    return write_case(store, result), png
+

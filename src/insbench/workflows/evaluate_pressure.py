@@ -14,7 +14,9 @@ from insbench.metrics import Judgement, Thresholds
 from insbench.workflows.pipeline import SpectralCase
 from insbench.workflows.pressure import BandChoice, PressureAnalysis, ReferenceBand, choose_band, reference_bands
 from insbench.results.plots import plot_pressure_response
-from insbench.results.records import ResultsStore, record_path, safe_name
+from insbench._io import to_jsonable, write_text_atomic
+from insbench.results.records import CaseResult, ResultsStore, record_path, safe_name, write_case
+from insbench.workflows.recording import comparability, thresholds_digest
 
 PRESSURE_FAMILY = "pressure"
 PRESSURE_WINDOW = "pressure"  # the thresholds.toml section of pressure metrics
@@ -139,8 +141,12 @@ def judge_pressure_item(analysis: PressureAnalysis, item: PressureItem, threshol
 
 def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: PressureAnalysis,
                           runs: dict[float, Any], verdict: PressureVerdict, session_id: str,
-                          window_cm1: tuple[float, float]) -> None:
-    """Add the verdict to the (model, system, pressure) record and redraw its PNG."""
+                          window_cm1: tuple[float, float], thresholds: Thresholds,
+                          provenance: dict[str, Any] | None = None) -> None:
+    """Add the verdict to the (model, system, pressure) record and redraw its PNG.
+
+    ``thresholds`` judged the verdict (their digest goes into the comparability block).
+    """
     record = record_path(store.results_dir, model.name, fixture.system, PRESSURE_FAMILY)
     png = record.parent / f"{PRESSURE_FAMILY}-spectra.png"
     references = {}
@@ -176,15 +182,26 @@ def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: Pres
         "band": None if verdict.band is None else verdict.band.to_dict(),
         "pressures_gpa": list(analysis.pressures_gpa),
         "timings_s": {f"{p:g}GPa/{s.stage}": s.seconds for p, r in runs.items() for s in r.stages},
-        "passed": verdict.judgement.passed,
         "plot": png.name,
     }
-    store.add_case(model=model.identity, system=fixture.system, family=PRESSURE_FAMILY,
-                   reference=fixture.to_provenance(), case_id=safe_name(verdict.item.id), payload=payload,
-                   session_id=session_id)
     modes_file = record.parent / f"{PRESSURE_FAMILY}-modes.json"
-    modes_file.write_text(json.dumps(analysis.mode_rows(), indent=0, default=float))
-
+    write_text_atomic(modes_file, json.dumps(analysis.mode_rows(), indent=0, default=float))
+    any_run = next(iter(runs.values()))
+    result = CaseResult(
+        model=model.identity, system=fixture.system, family=PRESSURE_FAMILY,
+        case_id=safe_name(verdict.item.id), reference=fixture.to_provenance(),
+        payload=to_jsonable(payload), passed=verdict.judgement.passed,
+        comparability=comparability(
+            fixture,
+            scoring_settings_sha256=thresholds_digest(thresholds, fixture.system, [PRESSURE_WINDOW]),
+            supercell_min_length_a=any_run.settings.get("phonons", {}).get("supercell_min_length_a"),
+            cell_mode="relaxed-cell",
+            multiphonon_orders=any_run.settings.get("ins", {}).get("orders"),
+        ),
+        session_id=session_id, plots=(png.name,), files=(modes_file.name,),
+        provenance=dict(provenance or {}),
+    )
+    write_case(store, result)
 
 def relaxed_cases(fixture) -> list[SpectralCase]:
     low, high = pressures_of(fixture)

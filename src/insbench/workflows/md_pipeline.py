@@ -14,13 +14,14 @@ No pytest, no argparse: the benchmark file and the CLI call :func:`run_md_case`,
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from insbench._io import to_jsonable
+from insbench.results.records import CaseResult, case_file, write_case
 from insbench.workflows.cache import Cache, atoms_fingerprint
 from insbench.environment import package_versions
 from insbench.metrics.md_stability import MDEvaluation, analyse_md, judge_md
@@ -28,6 +29,7 @@ from insbench.metrics.md_tolerances import MDConfig, MDLevel, load_md_config
 from insbench.physics.md import MDResult, MDSettings, run_md
 from insbench.physics.progress import Progress, silent
 from insbench.physics.relax import RelaxationError, RelaxSettings
+from insbench.workflows.recording import comparability, settings_digest
 from insbench.workflows.pipeline import (
     ModelHandle,
     StageRecord,
@@ -184,14 +186,12 @@ def evaluate_md_run(run: MDRun, tolerances: dict, config: MDConfig | None = None
                     reason=run.result.reason)
 
 
-def write_md_result(store, run: MDRun, evaluation: MDEvaluation, fixture, session_id: str
-                    ) -> tuple[Path, list[Path]]:
+def write_md_result(store, run: MDRun, evaluation: MDEvaluation, fixture, session_id: str,
+                    provenance: dict[str, Any] | None = None) -> tuple[Path, list[Path]]:
     """Add the case to the (model, system, "md") record and draw its PNGs."""
     from insbench.results.md_plots import plot_md_validation
-    from insbench.results.records import record_path, safe_name
 
-    record = record_path(store.results_dir, run.model["name"], fixture.system, MD_FAMILY)
-    png = record.parent / f"{MD_FAMILY}-{safe_name(run.case_id)}.png"
+    png = case_file(store, run.model["name"], fixture.system, MD_FAMILY, run.case_id, ".png")
     title = (f"{run.model['name']} | {fixture.system} {fixture.version} | {run.level.name}, "
              f"{run.result.settings.temperature_k:g} K, {run.result.n_atoms} atoms")
     pngs = [plot_md_validation(png, run.result, evaluation.analysis, title=title)]
@@ -214,21 +214,17 @@ def write_md_result(store, run: MDRun, evaluation: MDEvaluation, fixture, sessio
         "timings_s": {s.stage: s.seconds for s in run.stages},
         "md_seconds_per_step": run.result.seconds / max(1, run.result.steps - run.result.resumed_from_step),
         "cache_entry": None if run.directory is None else str(run.directory),
-        "passed": evaluation.passed,
-        "plots": [p.name for p in pngs],
     }
-    path = store.add_case(
-        model=run.model, system=fixture.system, family=MD_FAMILY, reference=fixture.to_provenance(),
-        case_id=run.case_id, payload=json.loads(json.dumps(payload, default=_jsonable)),
-        session_id=session_id,
+    result = CaseResult(
+        model=run.model, system=fixture.system, family=MD_FAMILY, case_id=run.case_id,
+        reference=fixture.to_provenance(), payload=to_jsonable(payload), passed=evaluation.passed,
+        comparability=comparability(
+            fixture,
+            scoring_settings_sha256=settings_digest(evaluation.tolerances),
+            md_level=run.level.name,
+            supercell_min_length_a=run.level.supercell_min_length_a,
+            cell_mode="measured-cell",  # the start is relaxed in the fixture's cell (see run_md_case)
+        ),
+        session_id=session_id, plots=tuple(p.name for p in pngs), provenance=dict(provenance or {}),
     )
-    return path, pngs
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
+    return write_case(store, result), pngs

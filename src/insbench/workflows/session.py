@@ -108,6 +108,7 @@ class InsbenchSession:
             import torch
 
             torch.set_num_threads(max(1, options.threads))
+        self.thread_limits: dict[str, Any] = {}
         self.config = config
         self.options = options
         self.session_id = session_id
@@ -189,7 +190,8 @@ class InsbenchSession:
         def evaluate():
             evaluation = evaluate_spectral_run(run, fixture, self.thresholds, reference_kind)
             path, _png = write_spectral_result(
-                self.store, run, evaluation, fixture, session_id=self.session_id
+                self.store, run, evaluation, fixture, session_id=self.session_id,
+                thresholds=self.thresholds, provenance=self.provenance(),
             )
             for name, window in evaluation.windows.items():
                 self.summary.append({
@@ -230,7 +232,8 @@ class InsbenchSession:
             config = load_md_config()
             run = run_md_case(model, fixture, level, self.cache, self.progress, config)
             evaluation = evaluate_md_run(run, config.tolerances_for(fixture.system, level), config)
-            write_md_result(self.store, run, evaluation, fixture, session_id=self.session_id)
+            write_md_result(self.store, run, evaluation, fixture, session_id=self.session_id,
+                            provenance=self.provenance())
             judgements = list(evaluation.judgements.values())
             self.md_summary.append({
                 "model": model.name, "system": fixture.system, "level": level,
@@ -240,6 +243,24 @@ class InsbenchSession:
             return run, evaluation
 
         return self.memo(("md", model.name, fixture.system, fixture.version, level), compute)
+
+    # -- writing (every family goes through results.records.write_case) ----------
+    def provenance(self) -> dict[str, Any]:
+        """What this session's records carry about how they were computed (thread limits)."""
+        return {"thread_limits": dict(self.thread_limits)}
+
+    def write_pressure(self, model, fixture, analysis, runs, verdict, window_cm1) -> None:
+        from insbench.workflows.evaluate_pressure import write_pressure_result
+
+        write_pressure_result(self.store, model=model, fixture=fixture, analysis=analysis, runs=runs,
+                              verdict=verdict, session_id=self.session_id, window_cm1=window_cm1,
+                              thresholds=self.thresholds, provenance=self.provenance())
+
+    def write_cost(self, model, fixture, case_id: str, payload: dict[str, Any]):
+        from insbench.workflows.cost import write_cost_case
+
+        return write_cost_case(self.store, model=model.identity, fixture=fixture, case_id=case_id,
+                               payload=payload, session_id=self.session_id, provenance=self.provenance())
 
     # -- reporting ---------------------------------------------------------------
     def summary_lines(self) -> list[str]:
