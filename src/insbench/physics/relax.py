@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -12,6 +13,7 @@ from ase.constraints import FixSymmetry
 from ase.filters import FrechetCellFilter
 from ase.optimize import BFGS, FIRE
 
+from insbench._io import save_npz_atomic
 from insbench.physics.progress import Progress, silent
 from insbench.units import ev_per_a3_to_gpa, gpa_to_ev_per_a3
 
@@ -70,6 +72,7 @@ class RelaxResult:
     stress_gpa: tuple[float, ...]  # Voigt xx yy zz yz xz xy
     volume_a3: float
     volume_change_percent: float
+    resumed_from_step: int = 0
 
     def summary(self) -> dict:
         data = asdict(self)
@@ -78,13 +81,55 @@ class RelaxResult:
         return data
 
 
+# Optimizer state that, with the atoms' positions and cell, makes a resumed run take the
+# same steps as an uninterrupted one (ASE 3.23+ attribute names).
+_OPTIMIZER_STATE = {"BFGS": ("pos0", "forces0", "maxstep"), "FIRE": ("vel", "dt", "a", "Nsteps")}
+
+
+def _save_checkpoint(path: Path, work: Atoms, optimizer, name: str) -> None:
+    arrays = {"positions_a": work.get_positions(), "cell_a": np.asarray(work.get_cell()),
+              "nsteps": np.array(optimizer.nsteps)}
+    state = getattr(optimizer, "state", None)
+    if name == "BFGS" and state is not None:
+        arrays["hessian"] = state.hessian
+    for attr in _OPTIMIZER_STATE[name]:
+        value = getattr(optimizer, attr, None)
+        if value is not None:
+            arrays[f"opt_{attr}"] = np.asarray(value)
+    save_npz_atomic(path, **arrays)
+
+
+def _restore_checkpoint(path: Path, work: Atoms, optimizer, name: str) -> int:
+    with np.load(path) as data:
+        if data["positions_a"].shape != work.positions.shape:
+            raise RelaxationError(f"checkpoint {path} is for another structure; delete it to restart")
+        work.set_cell(data["cell_a"], scale_atoms=False, apply_constraint=False)
+        work.set_positions(data["positions_a"], apply_constraint=False)
+        for attr in _OPTIMIZER_STATE[name]:
+            if f"opt_{attr}" in data:
+                value = data[f"opt_{attr}"]
+                setattr(optimizer, attr, value.item() if value.ndim == 0 else value.copy())
+        if name == "BFGS" and "hessian" in data:
+            from ase.optimize.bfgs import BFGSMethod
+
+            optimizer.state = BFGSMethod(data["hessian"].copy())
+        optimizer.nsteps = int(data["nsteps"])
+    return optimizer.nsteps
+
+
 def relax(
     atoms: Atoms,
     calc: Calculator,
     settings: RelaxSettings,
     progress: Progress = silent,
+    checkpoint: Path | str | None = None,
 ) -> RelaxResult:
     """Relax a copy of ``atoms`` with ``calc``; the input is not modified.
+
+    With ``checkpoint`` (a ``.npz`` path), the positions, cell and optimizer state are
+    saved after every step, and a relaxation started with an existing checkpoint resumes
+    from it and takes the same steps an uninterrupted one would; ``max_steps`` counts
+    the steps of both. The caller deletes the checkpoint once the result is kept.
 
     Raises RelaxationError if the structure swells or collapses beyond
     ``max_volume_change_percent`` (a model without dispersion swells molecular
@@ -102,6 +147,13 @@ def relax(
     optimizer_class = {"BFGS": BFGS, "FIRE": FIRE}[settings.optimizer]
     optimizer = optimizer_class(target, logfile=None)
     label = f"relax {settings.cell_mode} @ {settings.pressure_gpa:g} GPa"
+    resumed_from_step = 0
+    if checkpoint is not None:
+        checkpoint = Path(checkpoint)
+        if checkpoint.is_file():
+            resumed_from_step = _restore_checkpoint(checkpoint, work, optimizer, settings.optimizer)
+        optimizer.attach(lambda: _save_checkpoint(checkpoint, work, optimizer, settings.optimizer),
+                         interval=1)
 
     def check_sane() -> float:
         change = 100.0 * (work.get_volume() / volume_start - 1.0)
@@ -123,7 +175,8 @@ def relax(
                  f"fmax {fmax:.4f} eV/A, volume {change:+.1f}%")
 
     optimizer.attach(report, interval=5)
-    converged = bool(optimizer.run(fmax=settings.fmax_ev_a, steps=settings.max_steps))
+    converged = bool(optimizer.run(fmax=settings.fmax_ev_a,
+                                   steps=max(0, settings.max_steps - resumed_from_step)))
     fmax_final = float(np.sqrt((target.get_forces() ** 2).sum(axis=1).max()))
     energy = float(work.get_potential_energy())
     volume = work.get_volume()
@@ -143,4 +196,5 @@ def relax(
         stress_gpa=tuple(float(ev_per_a3_to_gpa(s)) for s in stress),
         volume_a3=float(volume),
         volume_change_percent=float(change),
+        resumed_from_step=resumed_from_step,
     )

@@ -158,8 +158,8 @@ def relax_stage(model: ModelHandle, atoms: Atoms, relax_settings: RelaxSettings,
         "versions": package_versions(("insbench", "ase")),
     }
 
-    def build(out: Path, _work: Path) -> dict:
-        result = relax(atoms, model.calculator, relax_settings, progress)
+    def build(out: Path, work: Path) -> dict:
+        result = relax(atoms, model.calculator, relax_settings, progress, checkpoint=work / "relax.npz")
         ase.io.write(out / "relaxed.extxyz", result.atoms, format="extxyz")
         (out / "summary.json").write_text(json.dumps(result.summary(), indent=1))
         return {}
