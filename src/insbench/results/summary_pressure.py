@@ -1,0 +1,142 @@
+"""Terminal lines for the pressure verdicts of one (model, system) pressure record.
+
+Reads the merged pressure record (``<results>/<model>/<system>/pressure.json``, the
+dict :func:`insbench.results.records.write_case` writes) and says, in a few lines:
+
+* the band judged as the claimed red-shift band (e.g. 453 cm-1): which model mode,
+  its assignment, its shift with sign, and the verdict;
+* the INS-weighted blue fraction and its verdict;
+* how many band signs agree with the reference, and of which kind that reference is
+  ("vs computed" signs are informational until measured peaks are imported);
+* whether the verdicts are structure-sensitive (from a sensitivity table, when the
+  fixture ships one) and whether the record is a self-reference.
+
+Pure functions over dicts: nothing is computed here, so the lines can be printed
+from a live session or from a stored results folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+#: shifts smaller than this (cm-1) are printed as "no shift" rather than red/blue
+SIGN_NOISE_CM1 = 0.1
+
+
+def shift_word(shift_cm1: float | None) -> str:
+    """"blue" (up), "red" (down), "no shift" (|shift| < SIGN_NOISE_CM1) or "n/a"."""
+    if shift_cm1 is None:
+        return "n/a"
+    if abs(shift_cm1) < SIGN_NOISE_CM1:
+        return "no shift"
+    return "blue" if shift_cm1 > 0 else "red"
+
+
+def _verdict(case: Mapping[str, Any]) -> str:
+    return "PASS" if case.get("passed") else "FAIL"
+
+
+def _judgement(case: Mapping[str, Any]) -> dict[str, Any]:
+    judgements = case.get("judgements") or {}
+    return next(iter(judgements.values()), {}) if judgements else {}
+
+
+def band_assignment(band: Mapping[str, Any] | None) -> str | None:
+    """The label of the chosen mode (from the band's candidate list), if known."""
+    if not band:
+        return None
+    chosen = band.get("chosen_mode")
+    for candidate in band.get("candidates") or ():
+        if candidate.get("mode") == chosen:
+            return candidate.get("label")
+    return band.get("label")
+
+
+def red_shift_line(case_id: str, case: Mapping[str, Any]) -> str:
+    item = case.get("item") or {}
+    band = case.get("band") or {}
+    target = item.get("target_cm1")
+    head = f"{target:g} cm-1 band" if target is not None else case_id
+    if band.get("position_cm1") is None:
+        return f"{head}: no model mode found near it ({band.get('how', 'no band')}) -> {_verdict(case)}"
+    shift = band.get("shift_cm1")
+    assignment = band_assignment(band) or "unassigned"
+    shift_text = "n/a" if shift is None else f"{shift:+.1f} cm-1"
+    return (f"{head}: mode {band.get('chosen_mode')} at {band['position_cm1']:.1f} cm-1 ({assignment}) "
+            f"shifts {shift_text} ({shift_word(shift)}; claim: red) -> {_verdict(case)}")
+
+
+def blue_fraction_line(case: Mapping[str, Any]) -> str:
+    judgement = _judgement(case)
+    value = case.get("value")
+    threshold = judgement.get("threshold")
+    limit = "" if threshold is None else f", needs >= {threshold:g}"
+    value_text = "n/a" if value is None else f"{value:.2f}"
+    return f"INS-weighted blue fraction: {value_text}{limit} -> {_verdict(case)}"
+
+
+def band_signs_line(cases: Iterable[Mapping[str, Any]]) -> str | None:
+    signs = [c for c in cases if (c.get("item") or {}).get("check") == "band_sign"]
+    if not signs:
+        return None
+    kinds = sorted({(c.get("item") or {}).get("reference_kind") or "?" for c in signs})
+    agree = sum(bool(c.get("passed")) for c in signs)
+    note = " (informational: reference is not measured)" if "measured" not in kinds else ""
+    return f"band signs vs {'/'.join(kinds)}: {agree} of {len(signs)} agree{note}"
+
+
+def sensitivity_line(model: str, sensitivity: Mapping[str, Any] | None) -> str:
+    """One line from a structure-sensitivity table (see :func:`sensitivity_verdicts`)."""
+    if not sensitivity:
+        return "structure sensitivity: not assessed (the fixture ships no sensitivity table)"
+    entry = (sensitivity.get("models") or {}).get(model)
+    if not entry:
+        return f"structure sensitivity: not assessed for {model}"
+    parts = []
+    for verdict_name, data in sorted(entry.items()):
+        values = data.get("values") or {}
+        if not values:
+            continue
+        flag = "STRUCTURE-SENSITIVE" if data.get("flips") else "stable"
+        spread = f"{min(values.values()):+.2f}..{max(values.values()):+.2f}"
+        parts.append(f"{verdict_name} {flag} over {len(values)} structures ({spread})")
+    return "structure sensitivity: " + ("; ".join(parts) if parts else f"no verdicts for {model}")
+
+
+def sensitivity_verdicts(values: Mapping[str, float], passes: Mapping[str, bool]) -> dict[str, Any]:
+    """A verdict's values and pass/fail per structure; ``flips`` when they disagree."""
+    return {"values": dict(values), "passed": dict(passes), "flips": len(set(passes.values())) > 1}
+
+
+def self_reference(record: Mapping[str, Any]) -> bool:
+    """True when any case (or the merged block) is marked self-reference."""
+    merged = (record.get("comparability") or {}).get("self_reference")
+    if merged is True or (isinstance(merged, list) and True in merged):
+        return True
+    return any(((c.get("comparability") or {}).get("self_reference") is True)
+               for c in (record.get("cases") or {}).values())
+
+
+def pressure_summary_lines(record: Mapping[str, Any], *, sensitivity: Mapping[str, Any] | None = None) -> list[str]:
+    """The pressure verdicts of one record as terminal lines (header + indented items)."""
+    model = (record.get("model") or {}).get("name", "?")
+    reference = record.get("reference") or {}
+    cases: dict[str, Mapping[str, Any]] = dict(record.get("cases") or {})
+    pressures = next((c.get("pressures_gpa") for c in cases.values() if c.get("pressures_gpa")), None)
+    span = f" | {pressures[0]:g} -> {pressures[-1]:g} GPa" if pressures else ""
+    lines = [f"{model} | {record.get('system', '?')} {reference.get('version', '')}{span}".rstrip()]
+    for case_id, case in sorted(cases.items()):
+        if (case.get("item") or {}).get("check") == "red_shift":
+            lines.append("  " + red_shift_line(case_id, case))
+    for case in cases.values():
+        if (case.get("item") or {}).get("check") == "blue_shift_fraction":
+            lines.append("  " + blue_fraction_line(case))
+    signs = band_signs_line(cases.values())
+    if signs:
+        lines.append("  " + signs)
+    lines.append("  " + sensitivity_line(model, sensitivity))
+    if self_reference(record):
+        lines.append("  SELF-REFERENCE: the reference or the structure was made with this model; "
+                     "shown, not ranked, not gated by default")
+    return lines

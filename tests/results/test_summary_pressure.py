@@ -1,0 +1,129 @@
+"""Tests of insbench.results.summary_pressure on SYNTHETIC pressure records (hand-made
+dicts in the layout results.records writes; no model was run)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from insbench.results.summary_pressure import (
+    SIGN_NOISE_CM1,
+    band_assignment,
+    pressure_summary_lines,
+    self_reference,
+    sensitivity_line,
+    sensitivity_verdicts,
+    shift_word,
+)
+
+
+def _band(mode: int, position: float, shift: float, label: str) -> dict:
+    return {"target_cm1": 453.0, "label": None, "chosen_mode": mode, "position_cm1": position,
+            "modes": [mode], "shift_cm1": shift, "how": "synthetic",
+            "candidates": [{"mode": mode - 1, "frequency_cm1": position - 20, "label": "C-I out-of-plane bend"},
+                           {"mode": mode, "frequency_cm1": position, "label": label}]}
+
+
+SYNTHETIC_RECORD = {
+    "model": {"name": "synthetic-model"}, "system": "diiodothiophene", "family": "pressure",
+    "reference": {"system": "diiodothiophene", "version": "9.9.9"},
+    "comparability": {"self_reference": False},
+    "cases": {
+        "red_shift-453cm-1-vs-claim": {
+            "item": {"check": "red_shift", "target_cm1": 453.0, "reference_kind": "claim"},
+            "value": -2.2, "passed": True, "band": _band(53, 458.3, -2.2, "ring out-of-plane"),
+            "judgements": {"red_shift_cm1": {"threshold": -0.1, "passed": True}}, "pressures_gpa": [0.0, 1.5]},
+        "blue_shift_fraction": {
+            "item": {"check": "blue_shift_fraction"}, "value": 0.734, "passed": True, "band": None,
+            "judgements": {"blue_shift_fraction": {"threshold": 0.5, "passed": True}}, "pressures_gpa": [0.0, 1.5]},
+        "band_sign-800cm-1-vs-computed": {
+            "item": {"check": "band_sign", "target_cm1": 800.0, "reference_kind": "computed"},
+            "value": 1.0, "passed": True, "band": None, "judgements": {}},
+        "band_sign-300cm-1-vs-computed": {
+            "item": {"check": "band_sign", "target_cm1": 300.0, "reference_kind": "computed"},
+            "value": -1.0, "passed": False, "band": None, "judgements": {}},
+    },
+}
+
+
+def test_lines_state_band_shift_sign_assignment_and_verdicts():
+    lines = pressure_summary_lines(SYNTHETIC_RECORD)
+    assert lines[0] == "synthetic-model | diiodothiophene 9.9.9 | 0 -> 1.5 GPa"
+    text = "\n".join(lines)
+    assert "453 cm-1 band: mode 53 at 458.3 cm-1 (ring out-of-plane) shifts -2.2 cm-1 (red; claim: red) -> PASS" in text
+    assert "INS-weighted blue fraction: 0.73, needs >= 0.5 -> PASS" in text
+    assert "band signs vs computed: 1 of 2 agree (informational: reference is not measured)" in text
+    assert "not assessed" in text
+    assert "SELF-REFERENCE" not in text
+
+
+def test_failed_blue_shift_reported_as_fail():
+    record = copy.deepcopy(SYNTHETIC_RECORD)
+    case = record["cases"]["red_shift-453cm-1-vs-claim"]
+    case.update(passed=False, value=3.5, band=_band(52, 452.0, 3.5, "ring out-of-plane"))
+    text = "\n".join(pressure_summary_lines(record))
+    assert "shifts +3.5 cm-1 (blue; claim: red) -> FAIL" in text
+
+
+def test_missing_band_says_so():
+    record = copy.deepcopy(SYNTHETIC_RECORD)
+    record["cases"]["red_shift-453cm-1-vs-claim"]["band"] = {"position_cm1": None, "how": "no mode within 60 cm-1"}
+    record["cases"]["red_shift-453cm-1-vs-claim"]["passed"] = False
+    text = "\n".join(pressure_summary_lines(record))
+    assert "no model mode found near it (no mode within 60 cm-1) -> FAIL" in text
+
+
+def test_self_reference_flag_from_cases_or_merged_block():
+    record = copy.deepcopy(SYNTHETIC_RECORD)
+    assert not self_reference(record)
+    record["cases"]["blue_shift_fraction"]["comparability"] = {"self_reference": True}
+    assert self_reference(record)
+    assert any("SELF-REFERENCE" in line for line in pressure_summary_lines(record))
+    merged = copy.deepcopy(SYNTHETIC_RECORD)
+    merged["comparability"]["self_reference"] = [False, True]  # cases disagree: merged block holds a list
+    assert self_reference(merged)
+
+
+def test_sensitivity_flip_is_flagged_with_spread():
+    table = {"models": {"synthetic-model": {
+        "red_shift_453_cm1": sensitivity_verdicts({"a": -2.2, "b": 3.5, "c": -0.4}, {"a": True, "b": False, "c": True}),
+        "blue_fraction": sensitivity_verdicts({"a": 0.7, "b": 0.8}, {"a": True, "b": True}),
+    }}}
+    line = sensitivity_line("synthetic-model", table)
+    assert "red_shift_453_cm1 STRUCTURE-SENSITIVE over 3 structures (-2.20..+3.50)" in line
+    assert "blue_fraction stable over 2 structures (+0.70..+0.80)" in line
+    assert "not assessed for other" in sensitivity_line("other", table)
+    text = "\n".join(pressure_summary_lines(SYNTHETIC_RECORD, sensitivity=table))
+    assert "STRUCTURE-SENSITIVE" in text
+
+
+def test_band_assignment_falls_back_to_requested_label():
+    assert band_assignment({"chosen_mode": 7, "candidates": [], "label": "ring out-of-plane"}) == "ring out-of-plane"
+    assert band_assignment(None) is None
+
+
+def test_empty_record_gives_header_and_no_crash():
+    lines = pressure_summary_lines({"model": {"name": "m"}, "system": "s", "cases": {}})
+    assert lines[0] == "m | s"
+    assert len(lines) == 2  # header + sensitivity line
+
+
+@given(st.floats(min_value=-1e3, max_value=1e3, allow_nan=False))
+def test_shift_word_matches_sign(shift):
+    word = shift_word(shift)
+    if abs(shift) < SIGN_NOISE_CM1:
+        assert word == "no shift"
+    else:
+        assert word == ("blue" if shift > 0 else "red")
+
+
+def test_shift_word_none():
+    assert shift_word(None) == "n/a"
+
+
+@pytest.mark.parametrize("passes,flips", [({"a": True}, False), ({"a": True, "b": False}, True)])
+def test_sensitivity_verdicts_flip(passes, flips):
+    assert sensitivity_verdicts({k: 0.0 for k in passes}, passes)["flips"] is flips
