@@ -1,4 +1,4 @@
-"""The MD runner: supercell rule, determinism, resume, blow-up handling, persistence."""
+"""The MD runner: supercell rule, start, equilibration, determinism, resume, blow-up handling, persistence."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import dataclasses
 import numpy as np
 import pytest
 
-from insbench.models import GuardedCalculator
-from insbench.physics.md import MDResult, MDSettings, build_supercell, choose_md_supercell, run_md
+from insbench.models import GuardedCalculator, make_calculator
+from insbench.physics.md import SEGMENTS, MDResult, MDSettings, build_supercell, choose_md_supercell, run_md
 from insbench.physics.phonons import PhononSettings, choose_supercell
 from insbench.reference import load_fixture
 from tests.md_broken_calculators import ExplodingCalculator, NaNAfterCalculator, TetheredBondsCalculator
 
 #: 1x1x1 hexane (20 atoms), a few dozen steps: fast with the toy calculators.
-TINY = MDSettings(temperature_k=150.0, nvt_steps=30, nve_steps=10, supercell_min_length_a=0.0,
-                  sample_every_steps=5)
+TINY = MDSettings(temperature_k=150.0, equilibration_steps=10, nvt_steps=20, nve_steps=10,
+                  supercell_min_length_a=0.0, sample_every_steps=5)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,11 @@ def test_the_input_atoms_are_not_modified(hexane):
 def test_records_every_step_and_the_sampled_frames(hexane):
     result = run_md(hexane, TetheredBondsCalculator(), TINY)
     assert result.step_data["stress_gpa"].shape == (40, 6)
-    assert list(np.bincount(result.step_data["segment"])) == [30, 10]
+    assert list(np.bincount(result.step_data["segment"])) == [10, 20, 10]  # equilibration, nvt, nve
+    assert [SEGMENTS[k] for k in result.step_data["segment"][[0, 10, 30]]] == ["equilibration", "nvt", "nve"]
+    # times count from the start of production NVT: the equilibration steps are at t <= 0
+    assert result.time_ps[9] == pytest.approx(0.0) and result.time_ps[10] == pytest.approx(1e-3)
+    assert result.frame_time_ps[0] == pytest.approx(-0.010) and result.frame_time_ps[2] == pytest.approx(0.0)
     assert list(result.frame_data["frame_step"]) == list(range(0, 41, 5))
     assert result.frame_data["positions_a"].shape == (9, 20, 3)
     assert result.provenance["seed"] == TINY.seed and result.supercell == (1, 1, 1)
@@ -81,8 +85,20 @@ def test_a_run_resumes_from_its_checkpoint_bit_for_bit(hexane, tmp_path):
     fresh = TetheredBondsCalculator()  # the toy ties atoms to the first sites it sees: show it the start
     fresh.get_potential_energy(build_supercell(hexane, TINY)[0])
     resumed = run_md(hexane, fresh, TINY, checkpoint_dir=tmp_path, checkpoint_every_steps=10)
-    assert resumed.resumed_from_step == 20
+    assert resumed.resumed_from_step == 20  # the checkpoint 10 steps into production NVT
     _same(reference, resumed)
+
+
+def test_velocities_start_at_twice_the_target_and_settle_near_it(hexane):
+    """Equipartition: from the relaxed positions half of the 2T kinetic energy flows into the potential."""
+    settings = dataclasses.replace(TINY, supercell_min_length_a=7.5, equilibration_steps=60, nvt_steps=60,
+                                   nve_steps=0)
+    result = run_md(hexane, TetheredBondsCalculator(), settings)
+    temperature = result.step_data["temperature_k"]
+    assert temperature[0] == pytest.approx(300.0, rel=0.2)  # 80 atoms: Maxwell-Boltzmann scatter ~9 %
+    assert temperature[60:].mean() == pytest.approx(150.0, rel=0.2)
+    at_target = run_md(hexane, TetheredBondsCalculator(), dataclasses.replace(settings, initial_temperature_factor=1.0))
+    assert at_target.step_data["temperature_k"][:30].mean() < 0.8 * temperature[:30].mean()
 
 
 def test_an_exploding_model_stops_the_run_with_step_and_reason(hexane):
@@ -131,7 +147,7 @@ def test_result_round_trips_through_npz_and_writes_extxyz(hexane, tmp_path):
 def test_mace_tiny_trajectories_are_reproducible(hexane):
     from insbench.models import resolve_mlip
 
-    calc = resolve_mlip("mace-tiny").make_calculator()  # float64 MACE on CPU
+    calc = make_calculator(resolve_mlip("mace-tiny"))  # float64 MACE on CPU
     settings = dataclasses.replace(TINY, nvt_steps=4, nve_steps=2, sample_every_steps=2)
     first = run_md(hexane, calc, settings)
     second = run_md(hexane, calc, settings)

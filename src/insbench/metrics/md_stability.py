@@ -39,7 +39,8 @@ import numpy as np
 from .thresholds import Judgement, Threshold
 
 VOIGT = ("xx", "yy", "zz", "yz", "xz", "xy")
-_SEGMENTS = ("nvt", "nve", "npt")  # the codes of MDResult.step_data["segment"]
+#: The codes of ``MDResult.step_data["segment"]`` (``insbench.physics.md.SEGMENTS``; a test keeps them equal).
+_SEGMENTS = ("equilibration", "nvt", "nve", "npt")
 
 
 # -- elementary statistics ----------------------------------------------------------------
@@ -262,7 +263,8 @@ def analyse_md(
     numbers, masses, pbc = np.asarray(result.numbers), np.asarray(result.masses), np.asarray(result.pbc)
     n_atoms = len(numbers)
     n_done = len(steps["potential_ev"])
-    t = np.arange(1, n_done + 1) * dt_ps
+    equilibration_steps = int(getattr(settings, "equilibration_steps", 0))
+    t = (np.arange(1, n_done + 1) - equilibration_steps) * dt_ps  # 0 = start of production NVT
     segment = np.asarray(steps["segment"])
     nvt = segment == _SEGMENTS.index("nvt")
     nve = segment == _SEGMENTS.index("nve")
@@ -274,7 +276,7 @@ def analyse_md(
     notes: dict[str, str] = {}
     curves: dict[str, Any] = {"t_ps": t, "segment": segment, "running_window_points": window}
 
-    planned = settings.nvt_steps + settings.nve_steps + settings.npt_steps
+    planned = equilibration_steps + settings.nvt_steps + settings.nve_steps + settings.npt_steps
     scores["completed_fraction"] = n_done / planned if planned else float("nan")
 
     second_half = nvt & (t >= half_ps)
@@ -314,10 +316,10 @@ def analyse_md(
             abs(linear_slope(npt_t[late], volume[npt][late])) / volume[0] * 100 if ok else float("nan"))
 
     # MSD per element over NVT frames (relative to the first frame, centre of mass removed)
-    frame_t = np.asarray(frames["frame_step"]) * dt_ps
+    frame_t = (np.asarray(frames["frame_step"]) - equilibration_steps) * dt_ps
     positions = np.asarray(frames["positions_a"])
     cells = np.asarray(frames["cells_a"])
-    nvt_frames = np.flatnonzero(frame_t <= nvt_end_ps + 1e-9)
+    nvt_frames = np.flatnonzero((frame_t >= -1e-9) & (frame_t <= nvt_end_ps + 1e-9))
     elements = element_order(numbers)
     curves["msd_t_ps"] = frame_t[nvt_frames]
     curves["msd_a2"] = {}

@@ -4,23 +4,29 @@ Pure functions over ``ase.Atoms`` and a calculator; no cache and no metrics here
 (``insbench.workflows.md_pipeline`` composes them with the cache, ``insbench.metrics.md_stability``
 judges the result).
 
-The run, in order:
+The run, in order (settings: :class:`insbench.physics.md_settings.MDSettings`):
 
 1. the supercell from the minimum-length rule of :mod:`insbench.physics.phonons`
    (each repeat is the smallest integer that puts opposite faces at least
    ``supercell_min_length_a`` apart);
-2. Maxwell-Boltzmann velocities at ``temperature_k`` from ``np.random.default_rng(seed)``
-   (ASE ``thermalize_momenta``, the 3.29 name of ``MaxwellBoltzmannDistribution``),
-   then zero total momentum (``Stationary``; no ``ZeroRotation``: the crystal is periodic);
-3. Langevin NVT at the given cell (ASE ``Langevin`` with the same generator; the centre of
-   mass is held by an ASE ``FixCom`` constraint, which is what ASE 3.28+ recommends over
-   ``fixcm=True``);
-4. NVE (``VelocityVerlet``) from the end of NVT, for energy conservation;
-5. optionally NPT (``NPTBerendsen``: weak-coupling, isotropic cell scaling at
+2. Maxwell-Boltzmann velocities at ``initial_temperature_factor`` x ``temperature_k``
+   (2 x: equipartition from the relaxed positions lands the crystal near T) from
+   ``np.random.default_rng(seed)`` (ASE ``thermalize_momenta``), then zero total momentum
+   (``Stationary``; no ``ZeroRotation``: the crystal is periodic);
+3. equilibration: ``equilibration_steps`` of Langevin at ``temperature_k``, recorded as
+   segment ``"equilibration"`` so that every statistic can leave it out;
+4. production Langevin NVT at the given cell (ASE ``Langevin`` with the same generator;
+   the centre of mass is held by an ASE ``FixCom`` constraint, which is what ASE 3.28+
+   recommends over ``fixcm=True``);
+5. NVE (``VelocityVerlet``) from the end of NVT, for energy conservation;
+6. optionally NPT (``NPTBerendsen``: weak-coupling, isotropic cell scaling at
    ``pressure_gpa``) from the end of NVE. Berendsen does not sample the NPT ensemble
    exactly, but it is robust from any start and is enough to see whether the cell
    collapses or expands without bound; the MTK barostat (``ase.md.nose_hoover_chain``)
    is stricter but needs a tuned barostat mass per system.
+
+Times (:attr:`MDResult.time_ps`) count from the start of production NVT: the
+equilibration steps have times <= 0.
 
 Every step records potential and total energy (eV), temperature (K), the stress tensor
 (GPa, Voigt xx yy zz yz xz xy, ASE sign: positive is tensile, no kinetic term), the
@@ -41,7 +47,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +62,13 @@ from ase.md.verlet import VelocityVerlet
 from ase.neighborlist import neighbor_list
 
 from insbench.models.errors import NonFiniteOutputError
+from insbench.physics.md_settings import MDSettings
 from insbench.physics.phonons import face_distances_a
 from insbench.physics.progress import Progress, silent
 from insbench.units import EV_PER_A3_PER_GPA, gpa_to_ev_per_a3
 
-#: Segments in the order they run.
-SEGMENTS: tuple[str, ...] = ("nvt", "nve", "npt")
+#: Segments in the order they run; ``step_data["segment"]`` holds each step's index here.
+SEGMENTS: tuple[str, ...] = ("equilibration", "nvt", "nve", "npt")
 #: The per-step shortest distance is searched up to this length (Angstrom); larger is censored.
 MIN_DISTANCE_HORIZON_A = 2.5
 VOIGT = ("xx", "yy", "zz", "yz", "xz", "xy")
@@ -69,45 +76,6 @@ VOIGT = ("xx", "yy", "zz", "yz", "xz", "xy")
 _STEP_ARRAYS = ("potential_ev", "total_ev", "temperature_k", "stress_gpa", "volume_a3",
                 "min_distance_a", "segment")
 _FRAME_ARRAYS = ("frame_step", "positions_a", "cells_a")
-
-
-@dataclass(frozen=True)
-class MDSettings:
-    """One MD run. Times in fs, temperature in K, pressure in GPa, lengths in Angstrom."""
-
-    temperature_k: float = 300.0
-    timestep_fs: float = 1.0
-    friction_per_fs: float = 0.01
-    nvt_steps: int = 200
-    nve_steps: int = 50
-    npt_steps: int = 0
-    pressure_gpa: float = 0.0
-    compressibility_per_gpa: float = 0.1
-    barostat_time_fs: float = 500.0
-    thermostat_time_fs: float = 100.0
-    supercell_min_length_a: float = 8.0
-    sample_every_steps: int = 5
-    seed: int = 20260305
-    min_distance_floor_a: float = 0.5
-    max_temperature_factor: float = 5.0
-
-    def __post_init__(self) -> None:
-        if self.temperature_k <= 0 or self.timestep_fs <= 0 or self.friction_per_fs <= 0:
-            raise ValueError("temperature_k, timestep_fs and friction_per_fs must be > 0")
-        if min(self.nvt_steps, self.nve_steps, self.npt_steps) < 0 or self.nvt_steps < 1:
-            raise ValueError("nvt_steps must be >= 1; nve_steps and npt_steps >= 0")
-        if self.sample_every_steps < 1:
-            raise ValueError("sample_every_steps must be >= 1")
-
-    @property
-    def total_steps(self) -> int:
-        return self.nvt_steps + self.nve_steps + self.npt_steps
-
-    def segment_steps(self) -> dict[str, int]:
-        return {"nvt": self.nvt_steps, "nve": self.nve_steps, "npt": self.npt_steps}
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -145,12 +113,14 @@ class MDResult:
 
     @property
     def time_ps(self) -> np.ndarray:
-        """Time of each recorded step (ps), from the start of NVT."""
-        return np.arange(1, self.steps + 1) * self.settings.timestep_fs * 1e-3
+        """Time of each recorded step (ps), from the start of production NVT (equilibration <= 0)."""
+        steps = np.arange(1, self.steps + 1) - self.settings.equilibration_steps
+        return steps * self.settings.timestep_fs * 1e-3
 
     @property
     def frame_time_ps(self) -> np.ndarray:
-        return self.frame_data["frame_step"] * self.settings.timestep_fs * 1e-3
+        steps = self.frame_data["frame_step"] - self.settings.equilibration_steps
+        return steps * self.settings.timestep_fs * 1e-3
 
     def segment_mask(self, segment: str) -> np.ndarray:
         return self.step_data["segment"] == SEGMENTS.index(segment)
@@ -284,7 +254,7 @@ class _Checkpoint:
 
 def _make_dynamics(segment: str, atoms: Atoms, settings: MDSettings, rng: np.random.Generator):
     dt = settings.timestep_fs * units.fs
-    if segment == "nvt":
+    if segment in ("equilibration", "nvt"):
         return Langevin(atoms, dt, temperature_K=settings.temperature_k,
                         friction=settings.friction_per_fs / units.fs, fixcm=False, rng=rng)
     if segment == "nve":
@@ -335,7 +305,7 @@ def run_md(
     checkpoint_dir: Path | None = None,
     checkpoint_every_steps: int = 100,
 ) -> MDResult:
-    """Run NVT -> NVE (-> NPT) on the supercell of ``atoms``; see the module docstring.
+    """Run equilibration -> NVT -> NVE (-> NPT) on the supercell of ``atoms``; see the module docstring.
 
     ``atoms`` is not modified. With ``checkpoint_dir``, the state is saved every
     ``checkpoint_every_steps`` steps and a matching checkpoint found there is resumed.
@@ -343,7 +313,8 @@ def run_md(
     started = time.perf_counter()
     system, repeats = build_supercell(atoms, settings)
     rng = np.random.default_rng(settings.seed)
-    thermalize_momenta(system, settings.temperature_k, rng=rng)  # Maxwell-Boltzmann
+    # Maxwell-Boltzmann at initial_temperature_factor x T: equipartition from the relaxed positions
+    thermalize_momenta(system, settings.initial_temperature_factor * settings.temperature_k, rng=rng)
     Stationary(system)
     system.set_constraint(FixCom())
     system.calc = calc
@@ -433,11 +404,15 @@ def run_md(
         resumed_from_step=done,
         provenance={
             "seed": settings.seed,
+            "start": (f"Maxwell-Boltzmann velocities at {settings.initial_temperature_factor:g} x "
+                      f"{settings.temperature_k:g} K from the given positions, then "
+                      f"{settings.equilibration_steps} equilibration steps excluded from statistics"),
             "timestep_fs": settings.timestep_fs,
             "friction_per_fs": settings.friction_per_fs,
             "supercell": list(repeats),
             "n_atoms": len(system),
-            "integrators": {"nvt": "ase.md.langevin.Langevin + FixCom",
+            "integrators": {"equilibration": "ase.md.langevin.Langevin + FixCom",
+                            "nvt": "ase.md.langevin.Langevin + FixCom",
                             "nve": "ase.md.verlet.VelocityVerlet",
                             "npt": "ase.md.nptberendsen.NPTBerendsen (isotropic)"},
             "stress_convention": "GPa, Voigt xx yy zz yz xz xy, positive = tensile, virial only",

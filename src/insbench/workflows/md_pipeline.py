@@ -25,8 +25,9 @@ from insbench.results.records import CaseResult, case_file, write_case
 from insbench.workflows.cache import Cache, atoms_fingerprint
 from insbench.environment import package_versions
 from insbench.metrics.md_stability import MDEvaluation, analyse_md, judge_md
-from insbench.metrics.md_tolerances import MDConfig, MDLevel, load_md_config
+from insbench.metrics.md_tolerances import MDConfig, load_md_config
 from insbench.physics.md import MDResult, MDSettings, run_md
+from insbench.physics.md_settings import MDLevel, MDRunConfig, load_md_run_config
 from insbench.physics.progress import Progress, silent
 from insbench.physics.relax import RelaxationError, RelaxSettings
 from insbench.workflows.recording import comparability, settings_digest
@@ -64,29 +65,6 @@ class MDRun:
         return next(s for s in self.stages if s.stage == name)
 
 
-def md_settings_for(config: MDConfig, level: str, system: str, pressure_gpa: float = 0.0) -> MDSettings:
-    """The physics settings of ``level`` for ``system`` (temperature may be per system)."""
-    lvl = config.level(level)
-    run = config.run
-    return MDSettings(
-        temperature_k=config.temperature_k(system),
-        timestep_fs=lvl.timestep_fs,
-        friction_per_fs=float(run["friction_per_fs"]),
-        nvt_steps=lvl.steps(lvl.nvt_ps),
-        nve_steps=lvl.steps(lvl.nve_ps),
-        npt_steps=lvl.steps(lvl.npt_ps),
-        pressure_gpa=float(pressure_gpa),
-        compressibility_per_gpa=float(run["compressibility_per_gpa"]),
-        barostat_time_fs=float(run["barostat_time_fs"]),
-        thermostat_time_fs=float(run["thermostat_time_fs"]),
-        supercell_min_length_a=lvl.supercell_min_length_a,
-        sample_every_steps=lvl.sample_every_steps,
-        seed=int(run["seed"]),
-        min_distance_floor_a=float(run["min_distance_floor_a"]),
-        max_temperature_factor=float(run["max_temperature_factor"]),
-    )
-
-
 def _failed_start(atoms, settings: MDSettings, reason: str) -> MDResult:
     """A result for a run that could not start: zero steps, blown up at step 0."""
     from insbench.physics.md import build_supercell
@@ -115,17 +93,18 @@ def run_md_case(
     cache: Cache,
     progress: Progress = silent,
     config: MDConfig | None = None,
+    run_config: MDRunConfig | None = None,
 ) -> MDRun:
     """Relax the fixture's structure in its cell with ``model``, then run the level's MD (cached).
 
     Never raises for a model that misbehaves: a relaxation or MD that goes non-finite
     or explodes gives an :class:`MDRun` whose result has ``blew_up_at_step`` and ``reason``.
     """
-    config = config or load_md_config()
+    run_config = run_config or load_md_run_config()
     structure = fixture.structure()
     pressures = list(fixture.conditions.pressures_gpa) or [0.0]
-    settings = md_settings_for(config, level, fixture.system, pressure_gpa=min(pressures))
-    lvl = config.level(level)
+    settings = run_config.settings_for(level, fixture.system, pressure_gpa=min(pressures))
+    lvl = run_config.level(level)
     start_note = ("positions relaxed by the model in the measured cell" if structure.cell_is_measured
                   else "positions relaxed by the model in the fixture's (computed, not measured) cell")
     from insbench.models import NonFiniteOutputError
@@ -171,11 +150,12 @@ def run_md_case(
 def evaluate_md_run(run: MDRun, tolerances: dict, config: MDConfig | None = None) -> MDEvaluation:
     """Compute every MD metric of ``run`` and judge it against ``tolerances`` (metric -> Threshold)."""
     config = config or load_md_config()
+    windows = config.level(run.level.name)
     analysis = analyse_md(
         run.result,
-        early_window_ps=run.level.early_window_ps,
-        late_window_ps=run.level.late_window_ps,
-        running_average_ps=run.level.running_average_ps,
+        early_window_ps=windows.early_window_ps,
+        late_window_ps=windows.late_window_ps,
+        running_average_ps=windows.running_average_ps,
         rdf_pairs=tuple(config.run["rdf_pairs"]),
         rdf_r_max_a=float(config.run["rdf_r_max_a"]),
         rdf_bin_a=float(config.run["rdf_bin_a"]),

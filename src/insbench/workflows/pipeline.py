@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,41 +18,12 @@ from ase import Atoms
 
 from insbench.workflows.cache import Cache, CacheHit, atoms_fingerprint, save_npz_atomic
 from insbench.environment import package_versions
-from insbench.models import MLIPSpec, check_conformance
 from insbench.physics import phonons as ph
 from insbench.physics.ins import INSSettings, InstrumentSpec, simulate_ins
 from insbench.physics.progress import Progress, silent
 from insbench.physics.relax import CellMode, RelaxSettings, relax
 from insbench.spectra import Spectrum1D
-
-
-class ModelHandle:
-    """A resolved model: its spec, its identity (hashes, versions) and one calculator.
-
-    The calculator is built on first use and reused for every stage of the session.
-    """
-
-    def __init__(self, spec: MLIPSpec) -> None:
-        self.spec = spec
-        self._calculator = None
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @cached_property
-    def identity(self) -> dict[str, Any]:
-        return self.spec.identity()
-
-    @property
-    def calculator(self):
-        if self._calculator is None:
-            self._calculator = self.spec.make_calculator()
-        return self._calculator
-
-    def check(self, atoms: Atoms):
-        """Run the conformance check on ``atoms`` (raises a ModelError subclass on failure)."""
-        return check_conformance(self.calculator, atoms, model_name=self.name)
+from insbench.workflows.model_handle import ModelHandle
 
 
 @dataclass(frozen=True)
@@ -92,6 +62,8 @@ class StageRecord:
     cache_key: str
     build_seconds: float
     summary: dict[str, Any]
+    #: seconds inside the model while the entry was built (None: no model in this stage)
+    model_call_seconds: float | None = None
 
 
 @dataclass
@@ -132,6 +104,11 @@ def ins_settings_for(conditions, settings: PipelineSettings) -> INSSettings:
     )
 
 
+def model_meta(model: ModelHandle, calls_before: float) -> dict[str, Any]:
+    """Cache-entry metadata of a stage that ran ``model``: time inside it, and where it ran."""
+    return {"model_call_seconds": model.model_call_seconds - calls_before, "device": model.device}
+
+
 def timed_stage(cache: Cache, stage: str, inputs: dict, build) -> tuple[CacheHit, float]:
     started = time.perf_counter()
     hit = cache.get_or_create(stage, inputs, build)
@@ -146,6 +123,7 @@ def stage_record(stage: str, hit: CacheHit, seconds: float, summary: dict) -> St
         cache_key=str(hit.meta.get("key", "")),
         build_seconds=float(hit.meta.get("build_seconds", seconds)),
         summary=summary,
+        model_call_seconds=hit.meta.get("model_call_seconds"),
     )
 
 
@@ -159,10 +137,11 @@ def relax_stage(model: ModelHandle, atoms: Atoms, relax_settings: RelaxSettings,
     }
 
     def build(out: Path, work: Path) -> dict:
+        calls_before = model.model_call_seconds
         result = relax(atoms, model.calculator, relax_settings, progress, checkpoint=work / "relax.npz")
         ase.io.write(out / "relaxed.extxyz", result.atoms, format="extxyz")
         (out / "summary.json").write_text(json.dumps(result.summary(), indent=1))
-        return {}
+        return model_meta(model, calls_before)
 
     hit, seconds = timed_stage(cache, "relax", inputs, build)
     relaxed = ase.io.read(hit.path / "relaxed.extxyz", format="extxyz")
@@ -185,18 +164,22 @@ def phonon_stage(model: ModelHandle, atoms: Atoms, phonon_settings: ph.PhononSet
         done: list[np.ndarray] = []
         if checkpoint_file.is_file():
             done = list(np.load(checkpoint_file)["forces"])
+        calls_before = model.model_call_seconds
+        batch = model.batched_forces(len(phonon.supercell))
         forces = ph.displaced_forces(
             phonon,
             model.calculator,
             done=done,
             checkpoint=lambda _i, f: save_npz_atomic(checkpoint_file, forces=f),
             progress=progress,
+            batch=batch,
         )
         ph.produce_force_constants(phonon, forces)
         ph.save_phonopy(phonon, out / "phonopy.yaml")
         summary = ph.summarise(phonon, n_reused=len(done)).to_dict()
         (out / "summary.json").write_text(json.dumps(summary, indent=1))
-        return {}
+        return {**model_meta(model, calls_before),
+                "force_path": f"batched x{batch.batch_size}" if batch is not None else "sequential"}
 
     hit, seconds = timed_stage(cache, "phonons", inputs, build)
     summary = json.loads((hit.path / "summary.json").read_text())
@@ -276,7 +259,7 @@ def run_spectral_case(
     )
     return SpectralRun(
         case=case,
-        model=model.identity,
+        model=model.provenance,
         structure=relaxed,
         spectrum=spectrum,
         components=components,
