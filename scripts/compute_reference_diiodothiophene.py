@@ -80,7 +80,7 @@ def write_json(path: Path, data) -> None:
 
 def relax_stage(start_file: Path, pressure: float, work: Path, fmax: float, chunk: int, max_steps: int,
                 model: str = "gfn2-xtb") -> Path:
-    from insbench.models import resolve_mlip
+    from insbench.models import make_calculator, resolve_mlip
     from insbench.physics.relax import RelaxSettings, relax
 
     out = work / f"relax_{ptag(pressure)}"
@@ -98,7 +98,7 @@ def relax_stage(start_file: Path, pressure: float, work: Path, fmax: float, chun
     settings = RelaxSettings(pressure_gpa=pressure, cell_mode="relaxed-cell", fmax_ev_a=fmax, max_steps=chunk,
                              optimizer="BFGS", keep_symmetry=True, symprec_a=1e-3)
     while progress["steps"] < max_steps:
-        calc = resolve_mlip(model).make_calculator()
+        calc = make_calculator(resolve_mlip(model))
         started = time.perf_counter()
         result = relax(atoms, calc, settings)
         seconds = time.perf_counter() - started
@@ -125,7 +125,7 @@ def relax_stage(start_file: Path, pressure: float, work: Path, fmax: float, chun
 
 def phonon_stage(structure_file: Path, pressure: float, work: Path, supercell: tuple[int, int, int],
                  displacement: float, model: str = "gfn2-xtb") -> Path:
-    from insbench.models import resolve_mlip
+    from insbench.models import make_calculator, resolve_mlip
     from insbench.physics.phonons import (
         PhononSettings,
         displaced_forces,
@@ -166,7 +166,7 @@ def phonon_stage(structure_file: Path, pressure: float, work: Path, supercell: t
 
     # one calculator for all cells: FreshXTBCalculator runs a fresh SCF per geometry
     # and rechecks any energy jump with a second initial guess
-    calc = resolve_mlip(model).make_calculator()
+    calc = make_calculator(resolve_mlip(model))
     forces = displaced_forces(phonon, calc, done=done, checkpoint=save)
     produce_force_constants(phonon, forces)
     summary = summarise(phonon, n_reused=len(done)).to_dict()

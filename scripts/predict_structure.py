@@ -328,9 +328,9 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
-    from insbench.models import resolve_mlip
+    from insbench.models import make_calculator, resolve_mlip
 
-    calcs = {name: resolve_mlip(name).make_calculator() for name in (PRESCREEN_MODEL, *FINAL_MODELS)}
+    calcs = {name: make_calculator(resolve_mlip(name)) for name in (PRESCREEN_MODEL, *FINAL_MODELS)}
     timings = csp_summary.Timings(out / "timings.json")
     with timings.stage("molecule"):
         e_molecule = molecule_energies(out, calcs)

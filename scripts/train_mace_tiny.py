@@ -228,9 +228,9 @@ def thiophene_configs(rng: np.random.Generator) -> list[Atoms]:
 # ------------------------------------------------------------------ labelling
 def label(configs: list[Atoms]) -> list[Atoms]:
     """Energies, forces (and stresses for periodic cells) from the teacher model."""
-    from insbench.models import resolve_mlip
+    from insbench.models import make_calculator, resolve_mlip
 
-    calc = resolve_mlip(TEACHER).make_calculator()
+    calc = make_calculator(resolve_mlip(TEACHER))
     labelled = []
     start = time.perf_counter()
     for k, atoms in enumerate(configs):
@@ -359,7 +359,7 @@ def main(argv: list[str] | None = None) -> None:
     os.replace(partial, args.out)  # atomic: readers never see a half-written model
     errors = evaluate(args.out, test)
 
-    from insbench.models import resolve_mlip
+    from insbench.models import resolve_mlip, spec_identity
     from insbench.models.provenance import package_version
 
     counts: dict[str, int] = {}
@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> None:
         "model_sha256": _sha256(args.out),
         "model_bytes": args.out.stat().st_size,
         "elements": sorted({s for atoms in labelled for s in atoms.get_chemical_symbols()}),
-        "teacher": resolve_mlip(TEACHER).identity(),
+        "teacher": spec_identity(resolve_mlip(TEACHER)),
         "data": {
             "file": data_file.name,
             "sha256": _sha256(data_file),

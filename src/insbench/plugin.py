@@ -40,6 +40,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--insbench-threads", type=int, default=None, metavar="N",
                     help="torch threads for model inference (default: torch's own choice). On a "
                     "machine shared with other jobs, 1 is often fastest.")
+    group.addoption("--insbench-device", choices=("auto", "cpu", "cuda"), default="auto",
+                    help="where MACE, SevenNet and CHGNet run: auto (cuda when torch sees one, else "
+                    "cpu), cpu or cuda (an error if torch sees no GPU). D3 and GFN2-xTB always run on "
+                    "the CPU. Not part of cache keys (CPU and GPU differ by float rounding only).")
     group.addoption("--insbench-level", choices=("smoke", "standard", "paper"), default="standard",
                     help="length of the molecular-dynamics stability runs")
 

@@ -14,6 +14,7 @@ from insbench.models import (
     NonFiniteOutputError,
     UnsupportedElementError,
     check_conformance,
+    make_calculator,
     resolve_mlip,
 )
 from insbench.models.conformance import atoms_differences
@@ -55,7 +56,7 @@ def test_mace_tiny_lacks_iron_and_chlorine() -> None:
     """mace-tiny was trained on H, C, S, I only: an Fe/Cl structure must be refused."""
     spec = resolve_mlip("mace-tiny")
     atoms = Atoms("FeCl2", positions=[[0, 0, 0], [2.1, 0, 0], [-2.1, 0, 0]], cell=[8, 8, 8], pbc=True)
-    for calc in (spec.make_calculator(guard=False), spec.make_calculator()):
+    for calc in (make_calculator(spec, guard=False), make_calculator(spec)):
         with pytest.raises(UnsupportedElementError) as info:
             check_conformance(calc, atoms, model_name=spec.name)
         assert info.value.missing == ["Cl", "Fe"]

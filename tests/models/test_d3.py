@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ase.calculators.emt import EMT
 
-from insbench.models import MLIPSpec
+from insbench.models import MLIPSpec, make_calculator
 from insbench.models.d3 import SumCalculator, make_d3_calculator
 
 
@@ -19,7 +19,7 @@ def _alone(calc, atoms):
 def test_model_plus_d3_is_the_sum_of_both(small_cell) -> None:
     spec = MLIPSpec(name="emt", kind="plugin", factory=EMT).with_d3()
     assert spec.name == "emt+d3" and spec.d3
-    e, f, s = _alone(spec.make_calculator(), small_cell)
+    e, f, s = _alone(make_calculator(spec), small_cell)
     e_model, f_model, s_model = _alone(EMT(), small_cell)
     e_d3, f_d3, s_d3 = _alone(make_d3_calculator(), small_cell)
     assert abs(e_d3) > 1e-3 and np.abs(s_d3).max() > 0  # D3 really contributes

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from ase.calculators.emt import EMT
 
-from insbench.models import MLIPSpec, PluginError, UnknownModelError, available_mlips, resolve_mlip
+from insbench.models import MLIPSpec, PluginError, UnknownModelError, available_mlips, make_calculator, resolve_mlip
 from insbench.models.guard import GuardedCalculator
 
 
@@ -42,7 +42,7 @@ def test_factory_plugin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, small_c
     spec = resolve_mlip("toy-emt", config_dir=tmp_path)
     assert loaded == ["toy-emt"]
     assert spec.kind == "plugin" and spec.source == "plugin:fake_pkg:toy-emt"
-    calc = spec.make_calculator()
+    calc = make_calculator(spec)
     assert isinstance(calc, GuardedCalculator) and isinstance(calc.calc, EMT)
     atoms = small_cell.copy()
     atoms.calc = calc
@@ -79,4 +79,4 @@ def test_contract_violations(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ho
 def test_factory_returning_garbage_fails_at_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _install(monkeypatch, {"garbage": lambda: (lambda: "not a calculator")})
     with pytest.raises(PluginError, match="not an ASE Calculator"):
-        resolve_mlip("garbage", config_dir=tmp_path).make_calculator()
+        make_calculator(resolve_mlip("garbage", config_dir=tmp_path))

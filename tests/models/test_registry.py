@@ -14,6 +14,7 @@ from insbench.models import (
     UnknownModelError,
     available_mlips,
     resolve_mlip,
+    spec_identity,
 )
 from insbench.models.builtins import MACE_TINY_FILE
 
@@ -48,7 +49,7 @@ def test_unknown_name_lists_every_valid_name_and_the_d3_rule(tmp_path: Path) -> 
 def test_plus_d3_adds_dispersion(base: str, tmp_path: Path) -> None:
     spec = resolve_mlip(f"{base}+d3", config_dir=tmp_path)
     assert spec.d3 and spec.name == f"{base}+d3" and spec.kind == resolve_mlip(base).kind
-    assert spec.identity()["d3"] == {"method": "PBE", "damping": "d3bj", "package": "dftd3"}
+    assert spec_identity(spec)["d3"] == {"method": "PBE", "damping": "d3bj", "package": "dftd3"}
 
 
 @pytest.mark.parametrize("name", ["gfn2-xtb+d3", "mace-tiny+d3"])
@@ -76,7 +77,7 @@ def test_existing_model_file_is_a_mace_spec(tmp_path: Path) -> None:
 
 
 def test_identity_of_a_file_model_has_sha256(tmp_path: Path) -> None:
-    identity = resolve_mlip("mace-tiny", config_dir=tmp_path).identity()
+    identity = spec_identity(resolve_mlip("mace-tiny", config_dir=tmp_path))
     assert identity["model_file"]["path"] == MACE_TINY_FILE
     assert len(identity["model_file"]["sha256"]) == 64
     assert identity["packages"]["mace-torch"] == "0.3.16"

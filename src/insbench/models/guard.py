@@ -1,7 +1,12 @@
-"""`GuardedCalculator`: stop at the first NaN/inf instead of relaxing into garbage."""
+"""`GuardedCalculator`: stop at the first NaN/inf instead of relaxing into garbage.
+
+It also keeps a clock of the time spent inside the model (``model_call_seconds``,
+``model_calls``), so a stage can report which share of its wall time the model took.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,6 +60,24 @@ class GuardedCalculator(Calculator):
             tuple(supported_elements) if supported_elements is not None else None
         )
         self.implemented_properties = list(calc.implemented_properties)
+        #: seconds spent inside the wrapped model, and how many evaluations, since creation
+        self.model_call_seconds = 0.0
+        self.model_calls = 0
+
+    def check_elements(self, atoms: Atoms) -> None:
+        """Raise :class:`UnsupportedElementError` if ``atoms`` holds an element the model lacks."""
+        if self.supported_elements is None:
+            return
+        missing = set(atoms.get_chemical_symbols()) - set(self.supported_elements)
+        if missing:
+            raise UnsupportedElementError(
+                self.model_name, missing, self.supported_elements, atoms.get_chemical_formula()
+            )
+
+    def add_model_time(self, seconds: float, calls: int = 1) -> None:
+        """Count model time spent outside :meth:`calculate` (e.g. a batched evaluation)."""
+        self.model_call_seconds += float(seconds)
+        self.model_calls += int(calls)
 
     def calculate(
         self,
@@ -64,17 +87,13 @@ class GuardedCalculator(Calculator):
     ) -> None:
         super().calculate(atoms, properties, system_changes)
         assert self.atoms is not None
-        if self.supported_elements is not None:
-            missing = set(self.atoms.get_chemical_symbols()) - set(self.supported_elements)
-            if missing:
-                raise UnsupportedElementError(
-                    self.model_name,
-                    missing,
-                    self.supported_elements,
-                    self.atoms.get_chemical_formula(),
-                )
-        for prop in properties:
-            self.calc.get_property(prop, self.atoms)
+        self.check_elements(self.atoms)
+        started = time.perf_counter()
+        try:
+            for prop in properties:
+                self.calc.get_property(prop, self.atoms)
+        finally:
+            self.add_model_time(time.perf_counter() - started)
         results = {key: _copy(value) for key, value in self.calc.results.items()}
         for prop in _CHECKED:
             if prop in results:

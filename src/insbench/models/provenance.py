@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +27,13 @@ _PACKAGES: dict[str, tuple[str, ...]] = {
 
 
 def sha256_file(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
-    """Hex sha256 of a file, read in chunks."""
+    """Hex sha256 of a file, read in chunks (remembered per process while the file is unchanged)."""
+    stat = os.stat(path)
+    return _sha256_file(str(path), stat.st_size, stat.st_mtime_ns, chunk_bytes)
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256_file(path: str, _size: int, _mtime_ns: int, chunk_bytes: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(chunk_bytes):
@@ -57,8 +65,25 @@ def chgnet_weight_file(version: str) -> Path | None:
     return matches[0] if matches else None
 
 
+#: sevenn's pretrained names -> checkpoint path inside the sevenn package (as in
+#: ``sevenn.util.pretrained_name_to_path``), so the identity of ``sevennet-0`` does not
+#: import sevenn (and torch, ~2 s) on a fully cached run.
+_SEVENNET_PRETRAINED: dict[str, str] = {
+    **{name: "SevenNet_0__11Jul2024/checkpoint_sevennet_0.pth"
+       for name in ("7net-0", "sevennet-0", "7net-0_11jul2024", "sevennet-0_11jul2024",
+                    "7net-0_11july2024", "sevennet-0_11july2024")},
+    **{name: "SevenNet_0__22May2024/checkpoint_sevennet_0.pth"
+       for name in ("7net-0_22may2024", "sevennet-0_22may2024")},
+    **{name: "SevenNet_l3i5/checkpoint_l3i5.pth" for name in ("7net-l3i5", "sevennet-l3i5")},
+}
+
+
 def sevennet_weight_file(checkpoint: str) -> Path:
     """The SevenNet checkpoint file for a pretrained name such as ``7net-0``."""
+    root = _package_dir("sevenn")
+    relative = _SEVENNET_PRETRAINED.get(checkpoint.lower())
+    if root is not None and relative is not None and (root / "pretrained_potentials" / relative).is_file():
+        return root / "pretrained_potentials" / relative
     allow_pickled_checkpoints()  # before the import: e3nn unpickles its constants on import
     from sevenn.util import pretrained_name_to_path
 
@@ -77,7 +102,11 @@ def model_file(spec: MLIPSpec) -> Path | None:
 
 
 def spec_identity(spec: MLIPSpec) -> dict[str, Any]:
-    """The dict returned by :meth:`MLIPSpec.identity`."""
+    """Provenance of a model: name, kind, file + sha256, package versions, D3 settings.
+
+    This is what the stage cache keys on. It leaves out the device the model runs on:
+    see :func:`runtime_provenance`.
+    """
     packages = {name: package_version(name) for name in _PACKAGES[spec.kind]}
     d3: dict[str, Any] | None = None
     if spec.d3:
@@ -98,4 +127,21 @@ def spec_identity(spec: MLIPSpec) -> dict[str, Any]:
         "packages": packages,
         "d3": d3,
         "dispersion_included": spec.dispersion,
+    }
+
+
+def runtime_provenance(spec: MLIPSpec, device: str, torch_threads: int | None) -> dict[str, Any]:
+    """Where and how the model ran: recorded with results, never part of a cache key.
+
+    A CPU and a GPU run of one model differ only by float rounding (reduction order;
+    TF32 is switched off on cuda), orders of magnitude below any score tolerance, so a
+    stage cached on one device is reused on the other; the record says which device the
+    session asked for, and each cache entry says which device built it.
+    """
+    from insbench.models.factories import effective_device
+
+    return {
+        "device": effective_device(spec, device),
+        "d3_device": "cpu" if spec.d3 else None,
+        "torch_threads": torch_threads,
     }

@@ -1,8 +1,10 @@
 """`MLIPSpec`: one frozen, hashable description of an MLIP.
 
-A spec is cheap to build and never loads a model: the heavy imports
-(torch, mace, sevenn, chgnet, tblite, dftd3) happen inside
-:meth:`MLIPSpec.make_calculator` and :meth:`MLIPSpec.identity` only.
+A spec is cheap to build and never loads a model. This module is a leaf of
+:mod:`insbench.models` (it imports only the error types): building the calculator is
+:func:`insbench.models.factories.make_calculator` and the provenance is
+:func:`insbench.models.provenance.spec_identity`, both of which take a spec, so no
+module imports back into this one at run time.
 """
 
 from __future__ import annotations
@@ -10,12 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from insbench.models.errors import DoubleDispersionError
-
-if TYPE_CHECKING:
-    from ase.calculators.calculator import Calculator
 
 #: Kinds of model that insbench knows how to load itself ("plugin" models
 #: bring their own factory).
@@ -55,7 +54,7 @@ class MLIPSpec:
     elements: tuple[str, ...] | None = field(default=None, repr=False)
     dispersion: str | None = None
     source: str = "builtin"
-    factory: Callable[[], Calculator] | None = field(default=None, compare=False, repr=False)
+    factory: Callable[[], Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -81,22 +80,3 @@ class MLIPSpec:
             raise DoubleDispersionError(self.name, self.dispersion)
         name = self.name if self.d3 else f"{self.name}+d3"
         return dataclasses.replace(self, name=name, d3=True)
-
-    def make_calculator(self, *, guard: bool = True) -> Calculator:
-        """Build a fresh ASE calculator (imports the model's package now).
-
-        With ``guard=True`` (the default) the calculator is wrapped in a
-        :class:`~insbench.models.guard.GuardedCalculator`, so NaN/inf output
-        raises :class:`~insbench.models.errors.NonFiniteOutputError` and
-        uncovered elements raise
-        :class:`~insbench.models.errors.UnsupportedElementError`.
-        """
-        from insbench.models.factories import build_calculator
-
-        return build_calculator(self, guard=guard)
-
-    def identity(self) -> dict[str, Any]:
-        """Provenance of this model: name, kind, file + sha256, package versions, D3 settings."""
-        from insbench.models.provenance import spec_identity
-
-        return spec_identity(self)

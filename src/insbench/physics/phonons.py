@@ -15,6 +15,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
+from insbench.physics.batched import BatchedForces
 from insbench.physics.progress import Progress, silent
 
 
@@ -100,28 +101,39 @@ def displaced_forces(
     done: Sequence[np.ndarray] = (),
     checkpoint: ForceCheckpoint | None = None,
     progress: Progress = silent,
+    batch: BatchedForces | None = None,
 ) -> np.ndarray:
     """Forces (eV/Angstrom) on every displaced supercell, shape (n_disp, n_atoms, 3).
 
     ``done`` holds forces already computed (from an interrupted run), which are
     reused, never recomputed; ``checkpoint(i, forces_so_far)`` is called after each
-    new supercell so the caller can persist progress.
+    new supercell (or batch of supercells) so the caller can persist progress.
+    With ``batch`` (see :mod:`insbench.physics.batched`), ``batch.batch_size``
+    supercells go to the model per call instead of one at a time through ``calc``.
     """
     supercells = phonon.supercells_with_displacements
     total = len(supercells)
     forces = [np.asarray(f) for f in done][:total]
-    for index in range(len(forces), total):
-        atoms = to_ase_atoms(supercells[index])
-        atoms.calc = calc
-        f = np.asarray(atoms.get_forces(), dtype=float)
-        if not np.all(np.isfinite(f)):
-            raise FloatingPointError(
-                f"non-finite forces on displaced supercell {index + 1}/{total}"
-            )
-        forces.append(f)
+    step = batch.batch_size if batch is not None else 1
+    index = len(forces)
+    while index < total:
+        chunk = [to_ase_atoms(s) for s in supercells[index:index + step]]
+        if batch is not None:
+            new = [np.asarray(f, dtype=float) for f in batch(chunk)]
+        else:
+            chunk[0].calc = calc
+            new = [np.asarray(chunk[0].get_forces(), dtype=float)]
+        for offset, f in enumerate(new):
+            if f.shape != (len(chunk[offset]), 3) or not np.all(np.isfinite(f)):
+                raise FloatingPointError(
+                    f"non-finite or misshapen forces {f.shape} on displaced supercell "
+                    f"{index + offset + 1}/{total}"
+                )
+        forces.extend(new)
+        index += len(new)
         if checkpoint is not None:
-            checkpoint(index, np.asarray(forces))
-        progress("phonons", index + 1, total, f"{len(atoms)}-atom supercell")
+            checkpoint(index - 1, np.asarray(forces))
+        progress("phonons", index, total, f"{len(chunk[0])}-atom supercell")
     return np.asarray(forces)
 
 

@@ -31,6 +31,7 @@ class InsbenchOptions:
     supercell_min_length_a: float | None = None
     level: str = "standard"
     threads: int | None = None
+    device: str = "auto"
 
     @classmethod
     def from_config(cls, config) -> "InsbenchOptions":
@@ -42,8 +43,17 @@ class InsbenchOptions:
             cell_mode=config.getoption("--insbench-cell-mode"),
             supercell_min_length_a=config.getoption("--insbench-supercell-min-length"),
             level=config.getoption("--insbench-level"),
-            threads=config.getoption("--insbench-threads"),
+            threads=_threads_option(config),
+            device=config.getoption("--insbench-device"),
         )
+
+
+def _threads_option(config) -> int | None:
+    """``--insbench-threads``; under pytest-xdist one torch thread per worker unless told otherwise."""
+    threads = config.getoption("--insbench-threads")
+    if threads is None and getattr(config, "workerinput", None) is not None:
+        return 1
+    return threads
 
 
 def limit_blas_threads(threads: int = 1) -> None:
@@ -118,6 +128,10 @@ class InsbenchSession:
         self.progress = ProgressPrinter(write or _pytest_writer(config))
         # resolve now so that an unknown name or a missing file fails before collection
         self.specs = {name: resolve_mlip(name) for name in options.mlip_names}
+        if options.mlip_names and options.device == "cuda":  # fail before collection, not mid-run
+            from insbench.models import resolve_device
+
+            resolve_device("cuda")
         self._models: dict[str, Any] = {}
         self._memo: dict[tuple, Any] = {}
         self._failures: dict[tuple, BaseException] = {}
@@ -129,7 +143,8 @@ class InsbenchSession:
         from insbench.workflows.pipeline import ModelHandle
 
         if name not in self._models:
-            self._models[name] = ModelHandle(self.specs[name])
+            self._models[name] = ModelHandle(self.specs[name], device=self.options.device,
+                                             threads=self.options.threads)
         return self._models[name]
 
     def fixture(self, system: str, version: str):
@@ -145,7 +160,7 @@ class InsbenchSession:
         time it is asked, so every dependent test reports the same reason.
         """
         self.memo(("conformance", model.name, fixture.system, fixture.version),
-                  lambda: model.check(fixture.structure().atoms))
+                  lambda: model.check(fixture.structure().atoms, self.cache))
 
     # -- memoised work -----------------------------------------------------------
     def memo(self, key: tuple, compute):
