@@ -1,0 +1,152 @@
+"""Structure sensitivity of the diiodothiophene pressure verdicts.
+
+For every shipped candidate structure of a published fixture version (its
+``candidates.json``) and every model asked for, run the benchmark's own pressure
+pipeline (relax at 0 and 1.5 GPa with the cell free, phonons, tracked modes) and
+judge the two headline verdicts exactly as ``benchmarks/test_insbench_pressure_shifts.py``
+does: the claimed 453 cm-1 red shift and the INS-weighted blue fraction. A verdict
+whose pass/fail differs between candidates is flagged structure-sensitive, with the
+spread of its values. One JSON file per (model, candidate) is written as soon as it
+is done (rerun = resume); the table is rewritten after each.
+
+    OMP_NUM_THREADS=1 python scripts/structure_sensitivity.py --models mace-tiny sevennet-0+d3 \
+        [--version 2.0.0] [--out DIR] [--candidates ID ...] [--stop-at HH:MM]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import csp_export  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = Path(os.environ.get("INSBENCH_CACHE_DIR", Path.home() / ".cache" / "insbench")) / (
+    "structure-sensitivity/diiodothiophene")
+
+
+def log(message: str) -> None:
+    print(time.strftime("%H:%M:%S"), message, flush=True)
+
+
+def one(model_name: str, ident: str, version: str, out: Path) -> dict:
+    path = out / "runs" / f"{model_name}__{ident}.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    from insbench.metrics import load_thresholds
+    from insbench.models import resolve_mlip
+    from insbench.reference.loader import load_fixture_dir
+    from insbench.workflows.cache import Cache
+    from insbench.workflows.evaluate_pressure import judge_pressure_item, pressure_items, relaxed_cases
+    from insbench.workflows.model_handle import ModelHandle
+    from insbench.workflows.pipeline import run_spectral_case
+    from insbench.workflows.pressure import analyse_pressure_pair
+
+    fixture_dir = csp_export.variant(ident, version, out / "fixtures")
+    fixture = load_fixture_dir(fixture_dir)
+    model = ModelHandle(resolve_mlip(model_name), threads=1)
+    cache = Cache(out / "cache", enabled=True)
+    started = time.perf_counter()
+    record: dict = {"model": model_name, "candidate": ident, "fixture": f"{fixture.system} {fixture.version}"}
+    try:
+        runs = {c.pressure_gpa: run_spectral_case(model, fixture, c, cache) for c in relaxed_cases(fixture)}
+        low, high = sorted(runs)
+        analysis = analyse_pressure_pair(runs[low].phonopy_yaml, runs[high].phonopy_yaml, (low, high))
+        window = tuple(fixture.conditions.energy_window_cm1)
+        thresholds = load_thresholds()
+        for item in pressure_items(fixture):
+            if item.check not in ("red_shift", "blue_shift_fraction"):
+                continue
+            verdict = judge_pressure_item(analysis, item, thresholds, fixture.system, window)
+            key = "blue_fraction" if item.check == "blue_shift_fraction" else f"red_shift_{item.target_cm1:g}_cm1"
+            entry = {"value": verdict.value, "passed": verdict.judgement.passed}
+            if verdict.band is not None:
+                band = verdict.band.to_dict()
+                labels = {c["mode"]: c["label"] for c in band.get("candidates", [])}
+                entry.update(mode=band["chosen_mode"], position_cm1=band["position_cm1"],
+                             assignment=labels.get(band["chosen_mode"]))
+            record[key] = entry
+        record["volumes_a3"] = {f"{p:g}": float(r.structure.get_volume()) for p, r in runs.items()}
+        record["status"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - a model that fails on a candidate is a result: recorded, next one
+        record.update(status="failed", reason=f"{type(exc).__name__}: {exc}")
+    record["seconds"] = time.perf_counter() - started
+    path.write_text(json.dumps(record, indent=1, default=float))
+    log(f"{model_name} {ident}: {record.get('status')} {json.dumps({k: v for k, v in record.items() if k.startswith(('red', 'blue'))}, default=float)} ({record['seconds']:.0f} s)")
+    return record
+
+
+def table(out: Path, version: str, models: list[str], candidates: list[str]) -> dict:
+    from insbench.results.summary_pressure import sensitivity_verdicts
+
+    runs = {}
+    for p in sorted((out / "runs").glob("*.json")):
+        r = json.loads(p.read_text())
+        runs[(r["model"], r["candidate"])] = r
+    result: dict = {"system": "diiodothiophene", "fixture_version": version, "candidates": candidates,
+                    "method": "insbench pressure pipeline (scripts/structure_sensitivity.py): relaxed cell at 0 and "
+                              "1.5 GPa, phonopy phonons, modes tracked, verdicts judged with thresholds.toml",
+                    "settings": {"models": models}, "models": {}, "runs": [runs[k] for k in sorted(runs)]}
+    for model in models:
+        verdicts: dict = {}
+        for name in ("red_shift_453_cm1", "blue_fraction"):
+            values = {c: runs[(model, c)][name]["value"] for c in candidates
+                      if runs.get((model, c), {}).get(name, {}).get("value") is not None}
+            passes = {c: runs[(model, c)][name]["passed"] for c in values}
+            if values:
+                verdicts[name] = sensitivity_verdicts(values, passes)
+        if verdicts:
+            result["models"][model] = verdicts
+    (out / "structure_sensitivity.json").write_text(json.dumps(result, indent=1, default=float))
+    lines = ["| model | candidate | 453 band: mode (assignment) at cm-1 | shift cm-1 | red? | blue fraction | >= 0.5? |",
+             "|---|---|---|---|---|---|---|"]
+    for (model, cand), r in sorted(runs.items()):
+        red, blue = r.get("red_shift_453_cm1", {}), r.get("blue_fraction", {})
+        if r.get("status") != "ok":
+            lines.append(f"| {model} | {cand} | failed: {r.get('reason', '')[:80]} | | | | |")
+            continue
+        lines.append(f"| {model} | {cand} | {red.get('mode')} ({red.get('assignment')}) at "
+                     f"{red.get('position_cm1', float('nan')):.1f} | {red.get('value', float('nan')):+.2f} | "
+                     f"{'PASS' if red.get('passed') else 'FAIL'} | {blue.get('value', float('nan')):.2f} | "
+                     f"{'PASS' if blue.get('passed') else 'FAIL'} |")
+    (out / "structure_sensitivity.md").write_text("\n".join(lines) + "\n")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", nargs="+", default=["mace-tiny"])
+    parser.add_argument("--version", default="2.0.0")
+    parser.add_argument("--candidates", nargs="*", default=None, help="default: all shipped candidates")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--stop-at", default=None, help="UTC HH:MM after which no new run starts")
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    shipped = json.loads((REPO / "reference_data" / "diiodothiophene" / args.version / "candidates.json").read_text())
+    candidates = args.candidates or [c["ident"] for c in shipped["candidates"]]
+    for model in args.models:
+        for ident in candidates:
+            now = dt.datetime.now(dt.timezone.utc)
+            if args.stop_at and (now.hour, now.minute) >= tuple(int(x) for x in args.stop_at.split(":")):
+                log("stop time reached")
+                table(args.out, args.version, args.models, candidates)
+                return 0
+            one(model, ident, args.version, args.out)
+            table(args.out, args.version, args.models, candidates)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
