@@ -390,6 +390,9 @@ def write_claims(path: Path) -> None:
 def fixture_stage(pred: Path, work: Path, fixture: Path, yamls: dict, spectra: dict, args) -> None:
     from insbench.reference import load_fixture_dir
 
+    if (fixture / "manifest.json").is_file():
+        raise SystemExit(f"{fixture} is a published fixture version and never changes; pass --fixture-dir "
+                         "with a new version (e.g. reference_data/diiodothiophene/2.1.0)")
     fixture.mkdir(parents=True, exist_ok=True)
     files = {
         "predicted_structure.extxyz": pred / "predicted_structure.extxyz",
@@ -530,6 +533,9 @@ def fixture_stage(pred: Path, work: Path, fixture: Path, yamls: dict, spectra: d
         "Peaks of the COMPUTED spectra at 0 and 1.5 GPa with the Gamma modes under each (assignment, INS "
         "weight, mode-tracked shift), the modes near the 453 cm-1 region, and blue-shift fractions.",
         method=method, settings=settings_common, pressure_note="Peaks at 0 and 1.5 GPa."))
+    major, minor, _patch = (int(x) for x in fixture.name.split("-")[0].split("."))
+    import_cmd = (f"insbench reference import diiodothiophene --version {major}.{minor + 1}.0 "
+                  f"--base-version {fixture.name}")
     manifest = {
         "schema_version": 1,
         "system": "diiodothiophene",
@@ -566,7 +572,7 @@ def fixture_stage(pred: Path, work: Path, fixture: Path, yamls: dict, spectra: d
         "artefacts": artefacts,
         "notes": (
             "Nothing here is measured except what claims.json quotes as the authors' claims. Slots to fill in a "
-            "later version (insbench reference import diiodothiophene --version 1.1.0 --base-version 1.0.0 ...): "
+            f"later version ({import_cmd} ...): "
             "measured TOSCA spectra at 0.0 and 1.5 GPa (10 K), a measured peak table with assignments, and the "
             "measured crystal structure (Parker, Parker and Jura, J. Phys. Chem. C 2017, doi:10.1021/acs.jpcc.7b03803)."),
     }
@@ -575,18 +581,18 @@ def fixture_stage(pred: Path, work: Path, fixture: Path, yamls: dict, spectra: d
             {"name": f"spectrum_measured_{ptag(p)}", "role": "spectrum", "kind": "measured", "pressure_gpa": p,
              "description": f"Measured TOSCA INS spectrum of 2,5-diiodothiophene at 10 K and {p:g} GPa "
                             f"({ARXIV}); not available to insbench yet.",
-             "import_hint": (f"insbench reference import diiodothiophene --version 1.1.0 --base-version 1.0.0 "
+             "import_hint": (f"{import_cmd} "
                              f"--spectrum FILE@{p:g} --kind measured --instrument TOSCA --temperature-k 10 "
                              f"--citation '{ARXIV}' --licence '...'")}
             for p in PRESSURES_GPA
         ] + [
             {"name": "peaks_measured", "role": "peaks", "kind": "measured", "pressure_gpa": None,
              "description": "Measured peak positions at 0 and 1.5 GPa with the authors' assignments (arXiv:2603.05442).",
-             "import_hint": "insbench reference import diiodothiophene --version 1.1.0 --base-version 1.0.0 --peaks PEAKS.json --kind measured --instrument TOSCA --temperature-k 10 --citation 'arXiv:2603.05442' --licence '...'"},
+             "import_hint": f"{import_cmd} --peaks PEAKS.json --kind measured --instrument TOSCA --temperature-k 10 --citation 'arXiv:2603.05442' --licence '...'"},
             {"name": "structure_measured", "role": "structure", "kind": "measured", "pressure_gpa": 0.0,
              "description": "Measured crystal structure (Parker, Parker and Jura 2017, CCDC deposition), which "
                             "would replace the predicted one.",
-             "import_hint": "insbench reference import diiodothiophene --version 1.1.0 --base-version 1.0.0 "
+             "import_hint": f"{import_cmd} "
                             "--structure FILE.cif --cell-measured --structure-pressure-gpa 0"},
         ]
     (fixture / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
