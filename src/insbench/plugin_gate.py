@@ -95,5 +95,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         return
     terminalreporter.section("insbench gate")
     for line in outcome.lines():
-        failed = line.startswith(("FAIL", "gate FAILED"))
+        failed = line.lstrip().startswith("FAIL") or line.startswith("gate FAILED") or "-> FAIL" in line
         terminalreporter.write_line(line, red=failed, green=not failed)

@@ -1,184 +1,86 @@
 """Model-release gating: required metrics from a TOML gate file, judged on result records.
 
-Gate file (``schema_version = 1``; see examples/gate.toml and docs/leaderboard.md)::
+The file format and its validation live in :mod:`insbench.results.gate_file` (one pydantic
+model; unknown keys and undeclared metrics are errors with a did-you-mean). Here:
+:func:`load_gate` -> :class:`Gate`, :func:`evaluate_gate` -> :class:`GateOutcome` (one
+:class:`GateCheck` per required metric per case: value, threshold, margin, pass/fail),
+and the JUnit XML writer.
 
-    schema_version = 1
-
-    [gate]                      # defaults for every requirement (all optional)
-    use_interval = false        # judge the pessimistic end of the bootstrap interval
-    confidence = 0.95           # of the interval
-    n_resamples = 200           # bootstrap resamples
-    seed = 20240501             # bootstrap seed
-
-    [[require]]                 # one or more
-    system = "hexane"
-    family = "spectra"          # default "spectra"
-    reference_kind = "measured" # default "measured"; or "computed"
-    cell_mode = "relaxed-cell"  # optional: default every cell mode in the record
-    pressure_gpa = 0.0          # optional: default every pressure in the record
-    windows = ["fingerprint"]   # optional: default every window in the record
-    metrics = ["w1_cm1"]        # optional: default every thresholded metric
-    use_interval = true         # optional: overrides [gate]
-    thresholds = { w1_cm1 = 35.0 }   # optional: overrides of the record's thresholds
-
-A requirement that matches no stored result fails ("missing"), so a crashed or
-skipped run can never pass the gate. A metric "misses by" how far its judged value
-lies on the wrong side of the threshold, in the metric's unit.
+A requirement that matches no stored result fails ("missing"), so a crashed or skipped
+run can never pass the gate. Scores against a self-made reference (``self_reference``
+in the case's comparability block) are left out unless the gate opts in with
+``include_self_reference = true``; if nothing else matches, the requirement fails and says
+why. The *margin* is how far the judged value lies on the passing side of the threshold,
+in the metric's unit (negative: missed by that much).
 """
 
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from insbench.results.bootstrap import (
-    DEFAULT_CONFIDENCE,
-    DEFAULT_N_RESAMPLES,
-    DEFAULT_SEED,
-    BootstrapUnavailable,
-    case_bootstrap,
+from insbench.results.bootstrap import DEFAULT_CONFIDENCE, BootstrapUnavailable, case_bootstrap
+from insbench.results.gate_file import (
+    Declared,
+    GateFile,
+    GateFileError,
+    Requirement,
+    declared_metrics,
+    parse_gate_file,
+    read_gate_toml,
 )
 from insbench.results.store_index import ResultsIndex
 
-GATE_SCHEMA_VERSION = 1
-_GATE_KEYS = {"use_interval", "confidence", "n_resamples", "seed"}
-_REQUIRE_KEYS = {
-    "system", "family", "reference_kind", "cell_mode", "pressure_gpa", "windows", "metrics",
-    "use_interval", "thresholds",
-}
-
-
-class GateFileError(ValueError):
-    """The gate file is malformed; the message names the key."""
-
-
-@dataclass(frozen=True)
-class Requirement:
-    system: str
-    family: str = "spectra"
-    reference_kind: str = "measured"
-    cell_mode: str | None = None
-    pressure_gpa: float | None = None
-    windows: tuple[str, ...] | None = None
-    metrics: tuple[str, ...] | None = None
-    use_interval: bool = False
-    thresholds: Mapping[str, float] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        parts = [self.system, self.family, f"vs {self.reference_kind}"]
-        if self.cell_mode:
-            parts.append(self.cell_mode)
-        if self.pressure_gpa is not None:
-            parts.append(f"{self.pressure_gpa:g} GPa")
-        if self.windows:
-            parts.append("windows " + ",".join(self.windows))
-        if self.metrics:
-            parts.append("metrics " + ",".join(self.metrics))
-        return " ".join(parts)
+__all__ = ["Gate", "GateCheck", "GateFileError", "GateOutcome", "Requirement", "evaluate_gate", "judge_value",
+           "junit_properties", "load_gate", "parse_gate", "write_junit_xml"]
 
 
 @dataclass(frozen=True)
 class Gate:
+    """A validated gate file and the declared metrics it was checked against."""
+
     source: str
-    requirements: tuple[Requirement, ...]
-    confidence: float = DEFAULT_CONFIDENCE
-    n_resamples: int = DEFAULT_N_RESAMPLES
-    seed: int = DEFAULT_SEED
+    file: GateFile
+    declared: Declared
+
+    @property
+    def requirements(self) -> tuple[Requirement, ...]:
+        return tuple(self.file.require)
+
+    @property
+    def confidence(self) -> float:
+        return self.file.gate.confidence
+
+    @property
+    def n_resamples(self) -> int:
+        return self.file.gate.n_resamples
+
+    @property
+    def seed(self) -> int:
+        return self.file.gate.seed
+
+    def use_interval(self, req: Requirement) -> bool:
+        return self.file.gate.use_interval if req.use_interval is None else req.use_interval
+
+    def include_self_reference(self, req: Requirement) -> bool:
+        default = self.file.gate.include_self_reference
+        return default if req.include_self_reference is None else req.include_self_reference
 
 
-def _bool(where: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise GateFileError(f"{where} must be true or false, got {value!r}")
-    return value
-
-
-def _names(where: str, value: Any) -> tuple[str, ...]:
-    if not (isinstance(value, list) and value and all(isinstance(v, str) and v for v in value)):
-        raise GateFileError(f"{where} must be a non-empty list of names, got {value!r}")
-    return tuple(value)
-
-
-def parse_gate(data: Mapping[str, Any], source: str) -> Gate:
+def parse_gate(data: Mapping[str, Any], source: str, declared: Declared | None = None) -> Gate:
     """Validate parsed TOML and build a :class:`Gate` (``source`` names the file in errors)."""
-    if data.get("schema_version") != GATE_SCHEMA_VERSION:
-        raise GateFileError(
-            f"{source}: schema_version is {data.get('schema_version')!r}, expected {GATE_SCHEMA_VERSION}"
-        )
-    unknown = sorted(set(data) - {"schema_version", "gate", "require"})
-    if unknown:
-        raise GateFileError(f"{source}: unknown top-level key(s) {', '.join(unknown)}; "
-                            "allowed: schema_version, [gate], [[require]]")
-    defaults = data.get("gate", {})
-    if not isinstance(defaults, dict):
-        raise GateFileError(f"{source}: [gate] must be a table")
-    bad = sorted(set(defaults) - _GATE_KEYS)
-    if bad:
-        raise GateFileError(f"{source}: [gate] has unknown key(s) {', '.join(bad)}; "
-                            f"allowed: {', '.join(sorted(_GATE_KEYS))}")
-    use_interval = _bool(f"{source}: gate.use_interval", defaults.get("use_interval", False))
-    confidence = defaults.get("confidence", DEFAULT_CONFIDENCE)
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
-        raise GateFileError(f"{source}: gate.confidence must be a number in (0, 1), got {confidence!r}")
-    n_resamples = defaults.get("n_resamples", DEFAULT_N_RESAMPLES)
-    seed = defaults.get("seed", DEFAULT_SEED)
-    for key, value in (("n_resamples", n_resamples), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if key == "n_resamples" else 0):
-            raise GateFileError(f"{source}: gate.{key} must be a {'positive' if key == 'n_resamples' else 'non-negative'} integer, got {value!r}")
-    raw_requirements = data.get("require")
-    if not isinstance(raw_requirements, list) or not raw_requirements:
-        raise GateFileError(f"{source}: needs at least one [[require]] table")
-    requirements = []
-    for i, raw in enumerate(raw_requirements):
-        where = f"{source}: require[{i}]"
-        if not isinstance(raw, dict):
-            raise GateFileError(f"{where} must be a table")
-        bad = sorted(set(raw) - _REQUIRE_KEYS)
-        if bad:
-            raise GateFileError(f"{where} has unknown key(s) {', '.join(bad)}; "
-                                f"allowed: {', '.join(sorted(_REQUIRE_KEYS))}")
-        if not isinstance(raw.get("system"), str) or not raw["system"]:
-            raise GateFileError(f"{where} needs system = \"<name>\"")
-        overrides = raw.get("thresholds", {})
-        if not isinstance(overrides, dict) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-            for v in overrides.values()
-        ):
-            raise GateFileError(f"{where}.thresholds must map metric names to finite numbers")
-        pressure = raw.get("pressure_gpa")
-        if pressure is not None and (isinstance(pressure, bool) or not isinstance(pressure, (int, float))):
-            raise GateFileError(f"{where}.pressure_gpa must be a number, got {pressure!r}")
-        for key in ("family", "reference_kind", "cell_mode"):
-            if key in raw and not (isinstance(raw[key], str) and raw[key]):
-                raise GateFileError(f"{where}.{key} must be a non-empty string")
-        requirements.append(Requirement(
-            system=raw["system"],
-            family=raw.get("family", "spectra"),
-            reference_kind=raw.get("reference_kind", "measured"),
-            cell_mode=raw.get("cell_mode"),
-            pressure_gpa=None if pressure is None else float(pressure),
-            windows=_names(f"{where}.windows", raw["windows"]) if "windows" in raw else None,
-            metrics=_names(f"{where}.metrics", raw["metrics"]) if "metrics" in raw else None,
-            use_interval=_bool(f"{where}.use_interval", raw.get("use_interval", use_interval)),
-            thresholds={k: float(v) for k, v in overrides.items()},
-        ))
-    return Gate(source, tuple(requirements), float(confidence), int(n_resamples), int(seed))
+    declared = declared if declared is not None else declared_metrics()
+    return Gate(source, parse_gate_file(data, source, declared), declared)
 
 
-def load_gate(path: str | Path) -> Gate:
-    """Read and validate a gate file."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise GateFileError(f"gate file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as error:
-        raise GateFileError(f"{path}: not valid TOML: {error}") from error
-    return parse_gate(data, str(path))
+def load_gate(path: str | Path, declared: Declared | None = None) -> Gate:
+    """Read and validate a gate file (raises :class:`GateFileError` naming the file and key)."""
+    data, source = read_gate_toml(path)
+    return parse_gate(data, source, declared)
 
 
 # -- judging ------------------------------------------------------------------------------
@@ -186,7 +88,7 @@ def load_gate(path: str | Path) -> Gate:
 
 @dataclass(frozen=True)
 class GateCheck:
-    """One required metric of one model: the verdict and by how much it missed."""
+    """One required metric of one model in one case: the verdict, the margin, and why."""
 
     model: str
     system: str
@@ -196,26 +98,34 @@ class GateCheck:
     metric: str
     passed: bool
     message: str
-    value: float | None = None          # point estimate
-    judged_value: float | None = None   # point, or the pessimistic interval bound
+    requirement: int = -1                # index of the [[require]] table (-1: none)
+    value: float | None = None           # point estimate
+    judged_value: float | None = None    # point, or the pessimistic interval bound
     interval: tuple[float, float] | None = None
     threshold: float | None = None
     direction: str | None = None
     unit: str = ""
-    miss: float | None = None           # > 0: how far on the wrong side of the threshold
+    miss: float | None = None            # > 0: how far on the wrong side of the threshold
+    self_reference: bool = False         # counted only because the gate opted in
 
     @property
     def name(self) -> str:
         return f"{self.model} | {self.system} | {self.case_id} | {self.window} | {self.metric}"
 
+    @property
+    def margin(self) -> float | None:
+        """How far on the passing side of the threshold (negative: missed by that much)."""
+        return None if self.miss is None else -self.miss
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model": self.model, "system": self.system, "family": self.family, "case": self.case_id,
-            "window": self.window, "metric": self.metric, "passed": self.passed,
-            "value": self.value, "judged_value": self.judged_value,
+            "requirement": self.requirement, "model": self.model, "system": self.system,
+            "family": self.family, "case": self.case_id, "window": self.window, "metric": self.metric,
+            "passed": self.passed, "value": self.value, "judged_value": self.judged_value,
             "interval": None if self.interval is None else list(self.interval),
             "threshold": self.threshold, "direction": self.direction, "unit": self.unit,
-            "miss": self.miss, "message": self.message,
+            "margin": self.margin, "miss": self.miss, "self_reference": self.self_reference,
+            "message": self.message,
         }
 
 
@@ -223,6 +133,7 @@ class GateCheck:
 class GateOutcome:
     gate: str
     checks: tuple[GateCheck, ...]
+    requirements: tuple[str, ...] = ()   # describe() of each [[require]], in file order
 
     @property
     def passed(self) -> bool:
@@ -233,9 +144,17 @@ class GateOutcome:
         return [c for c in self.checks if not c.passed]
 
     def lines(self) -> list[str]:
-        """A human summary: one line per check, failures first, then the verdict."""
-        ordered = sorted(self.checks, key=lambda c: c.passed)
-        lines = [f"{'PASS' if c.passed else 'FAIL'}  {c.name}: {c.message}" for c in ordered]
+        """The report: per requirement, one line per check with value, threshold, margin and
+        PASS/FAIL (failures first), then the verdict."""
+        lines: list[str] = []
+        groups = sorted({c.requirement for c in self.checks})
+        for index in groups:
+            checks = sorted((c for c in self.checks if c.requirement == index), key=lambda c: c.passed)
+            if 0 <= index < len(self.requirements):
+                n_fail = sum(not c.passed for c in checks)
+                lines.append(f"requirement {index + 1} of {len(self.requirements)}: {self.requirements[index]}"
+                             f" -> {'PASS' if not n_fail else f'FAIL ({n_fail} of {len(checks)} missed)'}")
+            lines += [f"  {'PASS' if c.passed else 'FAIL'}  {c.name}: {c.message}" for c in checks]
         n_fail = len(self.failures)
         verdict = ("gate PASSED" if self.passed
                    else f"gate FAILED: {n_fail} of {len(self.checks)} required metrics missed")
@@ -243,24 +162,45 @@ class GateOutcome:
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"gate": self.gate, "passed": self.passed, "checks": [c.to_dict() for c in self.checks]}
+        return {"gate": self.gate, "passed": self.passed, "requirements": list(self.requirements),
+                "checks": [c.to_dict() for c in self.checks]}
 
 
-def _fmt(value: float | None, unit: str) -> str:
+def _fmt(value: float | None, unit: str, sign: str = "") -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
-    return f"{value:.4g}{'' if unit in ('1', '') else ' ' + unit}"
+    return f"{value:{sign}.4g}{'' if unit in ('1', '') else ' ' + unit}"
+
+
+def _comparability(case: Mapping[str, Any]) -> Mapping[str, Any]:
+    block = case.get("comparability")
+    return block if isinstance(block, Mapping) else {}
 
 
 def _case_matches(case: Mapping[str, Any], req: Requirement) -> bool:
-    spec = case.get("case", {})
-    if case.get("reference_kind", "measured") != req.reference_kind:
+    spec = case.get("case") if isinstance(case.get("case"), Mapping) else {}
+    block = _comparability(case)
+    cell_mode = spec.get("cell_mode", block.get("cell_mode"))
+    if req.cell_mode is not None and cell_mode != req.cell_mode:
         return False
-    if req.cell_mode is not None and spec.get("cell_mode") != req.cell_mode:
+    if req.family == "md":
+        level = block.get("md_level") or (case.get("level") or {}).get("name")
+        return req.md_level is None or level == req.md_level
+    if req.family != "spectra":
+        return True
+    if case.get("reference_kind", "measured") != req.reference_kind:
         return False
     return req.pressure_gpa is None or math.isclose(
         float(spec.get("pressure_gpa", math.nan)), req.pressure_gpa, abs_tol=1e-6
     )
+
+
+def _judged_windows(case: Mapping[str, Any], family: str) -> dict[str, Mapping[str, Any]]:
+    """Window -> payload with "judgements"; families judged per case use the window "-"."""
+    if family == "spectra":
+        windows = case.get("windows")
+        return dict(windows) if isinstance(windows, Mapping) else {}
+    return {"-": case} if isinstance(case.get("judgements"), Mapping) else {}
 
 
 def judge_value(
@@ -281,9 +221,10 @@ def judge_value(
         return False, None, None, f"{metric} {what} is not a number{detail}; needs {op_ok} {_fmt(threshold, unit)}"
     miss = judged - threshold if direction == "max" else threshold - judged
     if miss <= 0:
-        return True, judged, miss, (f"{metric} {what} {_fmt(judged, unit)} {op_ok} {_fmt(threshold, unit)} "
-                                    f"(margin {_fmt(-miss, unit)}){detail}")
-    return False, judged, miss, (f"{metric} {what} {_fmt(judged, unit)} {op_bad} {_fmt(threshold, unit)}: "
+        return True, judged, miss, (f"{metric} {what} {_fmt(judged, unit)} {op_ok} threshold "
+                                    f"{_fmt(threshold, unit)}: margin {_fmt(-miss, unit, '+')}{detail}")
+    return False, judged, miss, (f"{metric} {what} {_fmt(judged, unit)} {op_bad} threshold "
+                                 f"{_fmt(threshold, unit)} (needs {op_ok}): margin {_fmt(-miss, unit, '+')}, "
                                  f"missed by {_fmt(miss, unit)}{detail}")
 
 
@@ -300,92 +241,113 @@ def evaluate_gate(
     if not names:
         checks.append(GateCheck("<none>", "", "", "", "", "", False,
                                 f"no result records in {index.root}; nothing to gate"))
-    bootstrap_memo: dict[tuple, Any] = {}
+    memo: dict[tuple, Any] = {}
     for model in names:
-        for req in gate.requirements:
-            checks.extend(_judge_requirement(gate, index, model, req, bootstrap_memo, fixture_loader))
-    return GateOutcome(gate.source, tuple(checks))
+        for number, req in enumerate(gate.requirements):
+            found = _judge_requirement(gate, index, model, req, memo, fixture_loader)
+            checks.extend(replace(c, requirement=number) for c in found)
+    return GateOutcome(gate.source, tuple(checks), tuple(r.describe() for r in gate.requirements))
+
+
+class _Judge:
+    """The judging of one requirement for one model (keeps the bootstrap memo and the gate)."""
+
+    def __init__(self, gate: Gate, req: Requirement, memo: dict, fixture_loader) -> None:
+        self.gate, self.req, self.memo, self.fixture_loader = gate, req, memo, fixture_loader
+
+    def intervals(self, record, case_id: str, window: str) -> tuple[dict | None, str | None]:
+        if not self.gate.use_interval(self.req):
+            return None, None
+        key = (record.path, case_id)
+        if key not in self.memo:
+            try:
+                self.memo[key] = case_bootstrap(record.data, case_id, n_resamples=self.gate.n_resamples,
+                                                seed=self.gate.seed, confidence=self.gate.confidence,
+                                                fixture_loader=self.fixture_loader)
+            except BootstrapUnavailable as error:
+                self.memo[key] = error
+        result = self.memo[key]
+        if isinstance(result, BootstrapUnavailable):
+            return None, str(result)
+        if window not in result:
+            return None, f"no interval for window {window}"
+        return result[window].intervals, None
+
+    def metric(self, base: GateCheck, payload: Mapping[str, Any], intervals, interval_problem) -> GateCheck:
+        req, metric = self.req, base.metric
+        judgement = payload.get("judgements", {}).get(metric)
+        override = req.thresholds.get(metric)
+        declared = self.gate.declared.metric(req.family, req.system, metric)
+        if judgement is None:
+            judged = ", ".join(payload.get("judgements", {})) or "nothing"
+            return replace(base, message=f"missing: no result for {metric} in this case (judged: {judged})")
+        direction = declared.direction if declared else judgement.get("direction")
+        unit = declared.unit if declared else str(judgement.get("unit", ""))
+        if declared and judgement.get("direction") not in (None, declared.direction):
+            return replace(base, direction=direction, unit=unit, message=(
+                f"{metric} was judged in the record with direction {judgement.get('direction')!r}, but insbench "
+                f"declares {declared.direction!r}: the record was made with another thresholds file; re-run it"))
+        value = payload.get("scores", {}).get(metric, judgement.get("value"))
+        value = None if value is None or isinstance(value, bool) else float(value)
+        threshold = override.threshold if override is not None else float(judgement.get("threshold", math.nan))
+        if interval_problem is not None:
+            return replace(base, value=value, threshold=threshold, direction=direction, unit=unit,
+                           message=f"{metric}: interval required but not available: {interval_problem}")
+        interval = None
+        if intervals is not None and metric in intervals:
+            interval = (intervals[metric].lo, intervals[metric].hi)
+        passed, judged_value, miss, message = judge_value(
+            metric=metric, value=value, threshold=threshold, direction=direction or "max", unit=unit,
+            interval=interval, confidence=self.gate.confidence)
+        if override is not None:
+            message += " [threshold from gate file]"
+        if base.self_reference:
+            message += " [self-reference: scored against a reference made with this model; counted by opt-in]"
+        return replace(base, passed=passed, message=message, value=value, judged_value=judged_value,
+                       interval=interval, threshold=threshold, direction=direction, unit=unit, miss=miss)
 
 
 def _judge_requirement(gate, index, model, req, memo, fixture_loader) -> list[GateCheck]:
     record = index.get(model, req.system, req.family)
     missing = GateCheck(model, req.system, req.family, "", "", "", False, "")
     if record is None:
-        return [_replace(missing, message=f"missing: no {req.family} record of {model} on {req.system} "
-                                          f"in {index.root} (required by: {req.describe()})")]
-    cases = {cid: c for cid, c in record.cases.items() if _case_matches(c, req)}
+        return [replace(missing, message=f"missing: no {req.family} record of {model} on {req.system} "
+                                         f"in {index.root} (required by: {req.describe()})")]
+    matching = {cid: c for cid, c in record.cases.items() if _case_matches(c, req)}
+    if not matching:
+        return [replace(missing, message=f"missing: the {req.system} {req.family} record of {model} has no "
+                                         f"case matching {req.describe()} (it has: {', '.join(record.cases)})")]
+    include_self = gate.include_self_reference(req)
+    self_made = sorted(cid for cid, c in matching.items() if _comparability(c).get("self_reference"))
+    cases = {cid: c for cid, c in matching.items() if include_self or cid not in self_made}
     if not cases:
-        return [_replace(missing, message=f"missing: the {req.system} record of {model} has no case "
-                                          f"matching {req.describe()} (it has: {', '.join(record.cases)})")]
+        return [replace(missing, case_id=", ".join(self_made), message=(
+            f"missing: the only results matching {req.describe()} are self-reference scores (against a "
+            f"reference made with {model} or on a structure it selected: {', '.join(self_made)}); gates leave "
+            "them out. Score against an independent reference, or set include_self_reference = true in "
+            "the gate file to count them"))]
+    judge = _Judge(gate, req, memo, fixture_loader)
     out = []
     for case_id, case in sorted(cases.items()):
-        windows = case.get("windows", {})
-        wanted_windows = req.windows or tuple(windows)
-        for window in wanted_windows:
+        windows = _judged_windows(case, req.family)
+        base_case = replace(missing, case_id=case_id, self_reference=case_id in self_made)
+        if not windows:
+            out.append(replace(base_case, message=f"missing: case {case_id} holds no judged metrics"))
+            continue
+        for window in req.windows or tuple(windows):
             if window not in windows:
-                out.append(_replace(missing, case_id=case_id, window=window,
-                                    message=f"missing: case {case_id} has no window {window!r} "
-                                            f"(it has: {', '.join(windows)})"))
+                out.append(replace(base_case, window=window, message=(
+                    f"missing: case {case_id} has no window {window!r} (it has: {', '.join(windows)})")))
                 continue
             payload = windows[window]
-            judgements = payload.get("judgements", {})
-            scores = payload.get("scores", {})
-            wanted_metrics = req.metrics or tuple(judgements)
-            intervals = None
-            interval_problem = None
-            if req.use_interval:
-                key = (record.path, case_id)
-                if key not in memo:
-                    try:
-                        memo[key] = case_bootstrap(record.data, case_id, n_resamples=gate.n_resamples,
-                                                   seed=gate.seed, confidence=gate.confidence,
-                                                   fixture_loader=fixture_loader)
-                    except BootstrapUnavailable as error:
-                        memo[key] = error
-                result = memo[key]
-                if isinstance(result, BootstrapUnavailable):
-                    interval_problem = str(result)
-                else:
-                    intervals = result[window].intervals
-            for metric in wanted_metrics:
-                base = GateCheck(model, req.system, req.family, case_id, window, metric, False, "")
-                judgement = judgements.get(metric)
-                if judgement is None and metric not in req.thresholds:
-                    out.append(_replace(base, message=f"missing: no threshold or judgement for {metric} "
-                                                      f"(judged: {', '.join(judgements)})"))
-                    continue
-                value = scores.get(metric, None if judgement is None else judgement.get("value"))
-                direction = (judgement or {}).get("direction") or _default_direction(metric)
-                unit = (judgement or {}).get("unit") or ("cm-1" if metric.endswith("_cm1") else "1")
-                threshold = float(req.thresholds.get(metric, (judgement or {}).get("threshold", math.nan)))
-                if interval_problem is not None:
-                    out.append(_replace(base, value=value, threshold=threshold, direction=direction, unit=unit,
-                                        message=f"{metric}: interval required but not available: {interval_problem}"))
-                    continue
-                interval = None
-                if intervals is not None and metric in intervals:
-                    iv = intervals[metric]
-                    interval = (iv.lo, iv.hi)
-                passed, judged, miss, message = judge_value(
-                    metric=metric, value=value, threshold=threshold, direction=direction, unit=unit,
-                    interval=interval, confidence=gate.confidence,
-                )
-                if metric in req.thresholds:
-                    message += " [threshold from gate file]"
-                out.append(_replace(base, passed=passed, message=message, value=value, judged_value=judged,
-                                    interval=interval, threshold=threshold, direction=direction, unit=unit,
-                                    miss=miss))
+            intervals, interval_problem = judge.intervals(record, case_id, window)
+            judged = payload.get("judgements", {}) if isinstance(payload.get("judgements"), Mapping) else {}
+            for metric in req.metrics or tuple(judged):
+                out.append(judge.metric(replace(base_case, window=window, metric=metric), payload, intervals,
+                                        interval_problem))
+    if not out:
+        out.append(replace(missing, message=f"missing: nothing judged for {req.describe()}"))
     return out
-
-
-def _default_direction(metric: str) -> str:
-    return "min" if metric in ("cosine", "peak_recall") else "max"
-
-
-def _replace(check: GateCheck, **changes: Any) -> GateCheck:
-    from dataclasses import replace
-
-    return replace(check, **changes)
 
 
 # -- JUnit XML ---------------------------------------------------------------------------
@@ -395,17 +357,25 @@ def junit_properties(outcome: GateOutcome) -> list[tuple[str, str]]:
     """(name, value) pairs of every check's scores, for JUnit ``<property>`` elements."""
     props: list[tuple[str, str]] = [("insbench_gate.passed", str(outcome.passed).lower()),
                                     ("insbench_gate.file", outcome.gate)]
+    seen: set[str] = set()
     for check in outcome.checks:
         stem = f"insbench_gate.{check.model}.{check.system}.{check.case_id}.{check.window}.{check.metric}"
+        if stem in seen:  # the same metric required twice (e.g. two thresholds): keep both
+            stem += f"#require{check.requirement + 1}"
+        seen.add(stem)
         props.append((f"{stem}.passed", str(check.passed).lower()))
+        props.append((f"{stem}.requirement", str(check.requirement + 1)))
+        if check.self_reference:
+            props.append((f"{stem}.self_reference", "true"))
         for name, value in (("value", check.value), ("judged_value", check.judged_value),
-                            ("threshold", check.threshold), ("miss", check.miss)):
+                            ("threshold", check.threshold), ("margin", check.margin), ("miss", check.miss)):
             if value is not None:
                 props.append((f"{stem}.{name}", f"{value:.6g}"))
         if check.interval is not None:
             props.append((f"{stem}.interval", f"{check.interval[0]:.6g},{check.interval[1]:.6g}"))
-        if check.unit:
-            props.append((f"{stem}.unit", check.unit))
+        for name, text in (("direction", check.direction), ("unit", check.unit)):
+            if text:
+                props.append((f"{stem}.{name}", text))
     return props
 
 
@@ -421,8 +391,15 @@ def write_junit_xml(outcome: GateOutcome, path: str | Path) -> Path:
         case = ET.SubElement(suite, "testcase", classname=f"insbench.gate.{check.model}",
                              name=f"{check.system}|{check.case_id}|{check.window}|{check.metric}")
         case_props = ET.SubElement(case, "properties")
+        ET.SubElement(case_props, "property", name="requirement", value=str(check.requirement + 1))
+        if 0 <= check.requirement < len(outcome.requirements):
+            ET.SubElement(case_props, "property", name="requirement_text",
+                          value=outcome.requirements[check.requirement])
+        ET.SubElement(case_props, "property", name="passed", value=str(check.passed).lower())
+        if check.self_reference:
+            ET.SubElement(case_props, "property", name="self_reference", value="true")
         for name, number in (("value", check.value), ("judged_value", check.judged_value),
-                             ("threshold", check.threshold), ("miss", check.miss)):
+                             ("threshold", check.threshold), ("margin", check.margin), ("miss", check.miss)):
             if number is not None:
                 ET.SubElement(case_props, "property", name=name, value=f"{number:.6g}")
         if check.interval is not None:
