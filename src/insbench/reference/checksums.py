@@ -6,7 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from insbench.reference.errors import ChecksumError
+from insbench.reference.errors import ChecksumError, MissingDataFileError
 
 #: A sha256 as written in manifests: 64 lower-case hexadecimal digits.
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
@@ -36,8 +36,12 @@ def read_verified(path: Path, expected_sha256: str, manifest: Path | str) -> byt
 
     Raises:
         ChecksumError: the file's sha256 differs from the manifest's.
+        MissingDataFileError: the file is not there.
     """
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MissingDataFileError(path, expected_sha256, manifest) from None
     actual = sha256_bytes(data)
     if actual != expected_sha256:
         raise ChecksumError(path, expected_sha256, actual, manifest)

@@ -44,6 +44,20 @@ class ChecksumError(ReferenceDataError):
         )
 
 
+class MissingDataFileError(ReferenceDataError, FileNotFoundError):
+    """A data file its manifest lists is not there."""
+
+    def __init__(self, file: Path | str, expected: str, manifest: Path | str) -> None:
+        self.file = str(file)
+        self.expected = expected
+        self.manifest = str(manifest)
+        super().__init__(
+            f"{self.file}: missing, but {self.manifest} lists it (sha256 {expected}). Fix: restore "
+            "the file (e.g. `git checkout -- <file>` or reinstall insbench), or remove the fixture "
+            "directory if it is a stray copy."
+        )
+
+
 class FixtureNotFoundError(ReferenceDataError, LookupError):
     """No fixture with the requested system (and version) is on the search path."""
 

@@ -8,6 +8,7 @@ spectrum brings its own cases.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from insbench.physics.relax import CELL_MODES
 from insbench.workflows.pipeline import SpectralCase
@@ -15,12 +16,74 @@ from insbench.workflows.pipeline import SpectralCase
 REFERENCE_KINDS = ("measured", "computed")
 
 
-def installed_fixtures() -> list:
-    """The newest valid version of every installed system (the benchmark suite's systems)."""
-    from insbench.reference import list_fixtures, load_fixture
+@dataclass(frozen=True)
+class FixtureProblem:
+    """A fixture on the search path that cannot be used: its system is not benchmarked, loudly.
 
-    systems = sorted({summary.system for summary in list_fixtures() if summary.problem is None})
-    return [load_fixture(system) for system in systems]
+    The plugin turns each into an ERROR test item (so the run exits non-zero); nothing is
+    dropped without a word.
+    """
+
+    system: str
+    version: str
+    path: Path
+    origin: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return (f"reference fixture {self.system} {self.version} at {self.path} [{self.origin}] cannot be "
+                f"used, so no test of {self.system} was generated: {self.reason}")
+
+
+def scan_fixtures() -> tuple[list, list[FixtureProblem]]:
+    """``(fixtures, problems)``: the newest version of every installed system, loaded and
+    verified (schema, every checksum, every file parsed), or the reason it cannot be.
+
+    A broken newest version is a problem, never a silent fall-back to an older version.
+    """
+    from insbench.reference import ReferenceDataError
+    from insbench.reference.loader import load_fixture_dir
+    from insbench.reference.locate import find_fixture_dirs, first_per_version
+    from insbench.reference.semver import is_semver, semver_key
+
+    every = find_fixture_dirs()
+    fixtures, problems = [], []
+    by_system: dict[str, list] = {}
+    for found in first_per_version(every):
+        if not is_semver(found.version):
+            problems.append(FixtureProblem(
+                found.system, found.version, found.path, found.root.origin,
+                f"its directory name {found.version!r} is not a version (MAJOR.MINOR.PATCH). Fix: rename "
+                f"the directory, or move it out of {found.root.path}."))
+            continue
+        by_system.setdefault(found.system, []).append(found)
+    for system, dirs in sorted(by_system.items()):
+        newest = max(dirs, key=lambda d: semver_key(d.version))
+        try:
+            fixtures.append(load_fixture_dir(newest.path, origin=newest.root.origin))
+        except (ReferenceDataError, OSError, ValueError) as error:
+            reason = str(error)
+            shadowed = [d for d in every if (d.system, d.version) == (system, newest.version) and d is not newest]
+            if shadowed:
+                reason += (f" It shadows the copy at {shadowed[0].path} [{shadowed[0].root.origin}]: remove or "
+                           f"repair {newest.path} to use that one.")
+            problems.append(FixtureProblem(system, newest.version, newest.path, newest.root.origin, reason))
+    return fixtures, problems
+
+
+def installed_fixtures() -> list:
+    """The newest valid version of every installed system (the benchmark suite's systems).
+
+    A system whose newest version is broken is not here: :func:`fixture_problems` names it
+    and the plugin makes an ERROR item of it.
+    """
+    return scan_fixtures()[0]
+
+
+def fixture_problems() -> list[FixtureProblem]:
+    """Installed fixtures that cannot be used, each with the reason and the fix."""
+    return scan_fixtures()[1]
 
 
 @dataclass(frozen=True)
