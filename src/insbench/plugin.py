@@ -69,11 +69,69 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"insbench: {error}") from None
         raise
     config.stash[SESSION_KEY] = session
+    if options.mlip_names:
+        _xdist_loadgroup(config)
     explicit_args = config.args_source == pytest.Config.ArgsSource.ARGS
     if options.mlip_names and not explicit_args:
         files = _benchmark_files()
         if files:
             config.args[:] = files
+
+
+class FixtureErrorItem(pytest.Item):
+    """Stands for a system whose reference fixture cannot be used: ERRORs with the reason and the fix."""
+
+    def __init__(self, *, problem, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.problem = problem
+
+    def setup(self) -> None:
+        pytest.fail(self.problem.message, pytrace=False)
+
+    def runtest(self) -> None:  # never reached: setup fails
+        raise AssertionError(self.problem.message)
+
+    def reportinfo(self):
+        return self.problem.path, None, f"insbench fixture {self.problem.system} {self.problem.version}"
+
+
+# before -k/-m deselection, so `-k other_system` leaves these out
+@pytest.hookimpl(tryfirst=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_fixture_errors(session: pytest.Session, config: pytest.Config,
+                                                 items: list) -> None:
+    """A broken fixture ERRORs (the run exits non-zero) instead of dropping its system's tests."""
+    if not any("insbench" in getattr(item, "fixturenames", ()) for item in items):
+        return
+    from insbench.workflows.cases import fixture_problems
+
+    for problem in fixture_problems():
+        items.append(FixtureErrorItem.from_parent(
+            session, name=f"insbench-fixture[{problem.system}-{problem.version}]", problem=problem))
+
+
+def _xdist_loadgroup(config: pytest.Config) -> None:
+    """Under pytest-xdist's default distribution, keep each case's tests on one worker."""
+    import os
+    import shlex
+
+    from insbench.workflows.parallel import wants_loadgroup
+
+    explicit = [*config.invocation_params.args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
+    if wants_loadgroup(getattr(config.option, "dist", None), explicit):
+        config.option.dist = "loadgroup"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    from insbench.workflows.parallel import xdist_group
+
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        name = xdist_group(callspec.params) if callspec is not None else None
+        if name is not None:
+            item.add_marker(pytest.mark.xdist_group(name))
 
 
 class FixtureErrorItem(pytest.Item):

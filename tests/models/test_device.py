@@ -1,0 +1,115 @@
+"""``--insbench-device``: resolution, the error when cuda is missing, factories honour it.
+
+This machine has no GPU: the cuda paths are exercised with recording stand-ins for
+the model classes (nothing runs on a GPU here); the real cuda run is untested.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+import torch
+
+from insbench.models import DeviceUnavailableError, make_calculator, resolve_device, resolve_mlip
+from insbench.models import torch_env
+from insbench.models.factories import effective_device
+from insbench.models.provenance import runtime_provenance
+from insbench.workflows.model_handle import ModelHandle
+
+
+def test_cpu_is_cpu_and_auto_follows_torch(monkeypatch):
+    assert resolve_device("cpu") == "cpu"
+    monkeypatch.setattr(torch_env, "cuda_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    monkeypatch.setattr(torch_env, "cuda_available", lambda: True)
+    assert resolve_device("auto") == "cuda"
+    assert resolve_device("cuda") == "cuda"
+
+
+def test_cuda_without_a_device_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch_env, "cuda_available", lambda: False)
+    with pytest.raises(DeviceUnavailableError) as info:
+        resolve_device("cuda")
+    text = str(info.value)
+    assert "--insbench-device=cuda" in text and "why:" in text and "fix:" in text
+    assert ("CPU-only build" in text) == (torch.version.cuda is None)
+
+
+def test_unknown_device_is_refused():
+    with pytest.raises(ValueError, match="not one of auto, cpu, cuda"):
+        resolve_device("tpu")
+    with pytest.raises(ValueError, match="resolve 'auto' first"):
+        make_calculator(resolve_mlip("mace-tiny"), device="auto")
+
+
+class _Recorder:
+    """Stands in for a model class: remembers the device it was built for."""
+
+    built: list[dict] = []
+
+    def __init__(self, *args, **kwargs):
+        _Recorder.built.append(kwargs)
+        self.implemented_properties = ["energy", "forces", "stress"]
+        self.type_map = {6: 0, 1: 1}
+
+    @classmethod
+    def load(cls, **kwargs):
+        return cls(**kwargs)
+
+    from_file = classmethod(lambda cls, *args, **kwargs: cls(**kwargs))
+
+
+@pytest.mark.parametrize(("name", "module", "attribute", "keyword"), [
+    ("mace-tiny", "mace.calculators", "MACECalculator", "device"),
+    ("sevennet-0", "sevenn.calculator", "SevenNetCalculator", "device"),
+    ("chgnet", "chgnet.model.dynamics", "CHGNetCalculator", "use_device"),
+])
+def test_every_torch_factory_passes_the_device_on(monkeypatch, name, module, attribute, keyword):
+    _Recorder.built = []
+    fake = types.ModuleType(module)
+    setattr(fake, attribute, _Recorder)
+    monkeypatch.setitem(sys.modules, module, fake)
+    if name == "chgnet":
+        model_module = types.ModuleType("chgnet.model")
+        model_module.CHGNet = _Recorder
+        monkeypatch.setitem(sys.modules, "chgnet.model", model_module)
+    make_calculator(resolve_mlip(name), device="cuda", guard=False)
+    assert _Recorder.built and all(kwargs[keyword] == "cuda" for kwargs in _Recorder.built
+                                   if keyword in kwargs)
+    assert any(keyword in kwargs for kwargs in _Recorder.built)
+
+
+def test_mace_tiny_really_runs_on_the_cpu():
+    calc = make_calculator(resolve_mlip("mace-tiny"), device="cpu")
+    network = calc.calc.models[0]
+    assert {p.device.type for p in network.parameters()} == {"cpu"}
+
+
+def test_d3_and_xtb_say_they_stay_on_the_cpu():
+    assert effective_device(resolve_mlip("gfn2-xtb"), "cuda") == "cpu"
+    assert effective_device(resolve_mlip("sevennet-0"), "cuda") == "cuda"
+    runtime = runtime_provenance(resolve_mlip("sevennet-0+d3"), "cuda", 1)
+    assert runtime == {"device": "cuda", "d3_device": "cpu", "torch_threads": 1}
+
+
+def test_the_device_is_provenance_not_part_of_the_cache_key():
+    spec = resolve_mlip("mace-tiny")
+    on_cpu, on_gpu = ModelHandle(spec, device="cpu"), ModelHandle(spec, device="cuda")
+    assert on_cpu.identity == on_gpu.identity  # what the stage cache keys on
+    assert "runtime" not in on_cpu.identity
+    assert not on_cpu.loaded and not on_gpu.loaded  # asking for identity loads nothing
+    assert on_gpu.provenance["runtime"]["device_requested"] == "cuda"
+    assert on_cpu.provenance["runtime"]["device"] is None  # never built: nothing ran anywhere
+    on_cpu.calculator
+    assert on_cpu.provenance["runtime"]["device"] == "cpu"
+
+
+def test_plugin_refuses_cuda_before_collecting(pytester, monkeypatch):
+    monkeypatch.setattr(torch_env, "cuda_available", lambda: False)
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest_inprocess("--mlip=mace-tiny", "--insbench-device=cuda",
+                                          f"--insbench-results={pytester.path / 'r'}", "test_nothing.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--insbench-device=cuda was requested*"])
