@@ -134,37 +134,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(name))
 
 
-class FixtureErrorItem(pytest.Item):
-    """Stands for a system whose reference fixture cannot be used: ERRORs with the reason and the fix."""
-
-    def __init__(self, *, problem, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.problem = problem
-
-    def setup(self) -> None:
-        pytest.fail(self.problem.message, pytrace=False)
-
-    def runtest(self) -> None:  # never reached: setup fails
-        raise AssertionError(self.problem.message)
-
-    def reportinfo(self):
-        return self.problem.path, None, f"insbench fixture {self.problem.system} {self.problem.version}"
-
-
-# before -k/-m deselection, so `-k other_system` leaves these out
-@pytest.hookimpl(tryfirst=True, specname="pytest_collection_modifyitems")
-def pytest_collection_modifyitems_fixture_errors(session: pytest.Session, config: pytest.Config,
-                                                 items: list) -> None:
-    """A broken fixture ERRORs (the run exits non-zero) instead of dropping its system's tests."""
-    if not any("insbench" in getattr(item, "fixturenames", ()) for item in items):
-        return
-    from insbench.workflows.cases import fixture_problems
-
-    for problem in fixture_problems():
-        items.append(FixtureErrorItem.from_parent(
-            session, name=f"insbench-fixture[{problem.system}-{problem.version}]", problem=problem))
-
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:  # pytest-xdist: share one session id with workers
     session = node.config.stash.get(SESSION_KEY, None)
