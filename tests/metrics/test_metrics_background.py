@@ -170,7 +170,8 @@ def test_background_stays_under_the_data_when_the_model_misses_the_peaks():
     background line cut through the measured peaks (the background is an envelope)."""
     import numpy as np
 
-    from insbench.metrics.background import ENVELOPE_SIGMA, fit_scale_and_background
+    from insbench.metrics.background import fit_scale_and_background
+    from insbench.metrics.frequency_scale import envelope_sigma
     from insbench.spectra import Spectrum1D
 
     x = np.linspace(20, 400, 400)
@@ -178,5 +179,43 @@ def test_background_stays_under_the_data_when_the_model_misses_the_peaks():
     measured = Spectrum1D(x, 0.2 + peaks, np.full_like(x, 0.01), "synthetic measured")
     missed = Spectrum1D(x, sum(np.exp(-0.5 * ((x - c) / 6) ** 2) for c in (100, 200, 290)), None, "synthetic model")
     fit = fit_scale_and_background(missed, measured, (20, 400), "linear")
-    assert np.all(fit.background <= measured.intensity + ENVELOPE_SIGMA * 0.01 + 1e-9)
-    assert fit.background.max() <= 0.2 + 3 * 0.01  # it found the true flat background, not the mean
+    allowed = envelope_sigma(x.size) * 0.01  # ~4 error bars for 400 points
+    assert np.all(fit.background <= measured.intensity + allowed * (1 + 1e-6))
+    assert fit.background.max() <= 0.2 + allowed * (1 + 1e-6)  # under the floor, not the mean
+
+
+@pytest.mark.parametrize("shift", [5.0, 10.0, 30.0, -20.0])
+def test_a_pure_shift_invents_no_background(shift):
+    """Measured = shifted simulation, no background: the constant must stay ~0 and the
+    scale at its true value (a plain least-squares constant would absorb ~a third)."""
+    y = 3.0 * np.interp(X - shift, SIM.energy_cm1, SIM.intensity)
+    measured = Spectrum1D(X, y, np.sqrt(np.maximum(y, 1e-3)) * 0.05, "synthetic shifted")
+    fit = fit_scale_and_background(SIM, measured, WINDOW, "constant", max_shift_cm1=40.0)
+    assert fit.parameters["background"].value <= 1e-3 * y.mean()
+    assert fit.alignment.shift_cm1 == pytest.approx(shift, abs=0.1)
+    assert fit.alignment.stretch == pytest.approx(1.0, abs=1e-3)
+
+
+def test_reduced_chi2_is_about_one_for_a_right_model_with_poisson_noise():
+    rng = np.random.default_rng(7)
+    counts = 400.0 * SIM_ON_X + 50.0  # a right model: scale 400, flat background 50
+    noisy = rng.poisson(counts).astype(float)
+    measured = Spectrum1D(X, noisy, np.sqrt(np.maximum(noisy, 1.0)), "synthetic Poisson")
+    fit = fit_scale_and_background(SIM, measured, WINDOW, "constant")
+    assert fit.reduced_chi2 == pytest.approx(1.0, abs=0.25)
+    assert fit.scale == pytest.approx(400.0, rel=0.03)
+    assert fit.parameters["background"].value == pytest.approx(50.0, rel=0.05)
+    assert fit.alignment.reduced_chi2 is not None
+
+
+@pytest.mark.parametrize("exponent", [-12, -9, -3, 3, 9, 12, 200, -200])
+def test_units_of_the_measured_spectrum_do_not_matter(exponent):
+    c = 10.0**exponent
+    y = 3.0 * np.interp(X - 10.0, SIM.energy_cm1, SIM.intensity) + 0.4
+    err = np.full_like(X, 0.05)
+    base = fit_scale_and_background(SIM, Spectrum1D(X, y, err), WINDOW, "constant")
+    scaled = fit_scale_and_background(SIM, Spectrum1D(X, c * y, c * err), WINDOW, "constant")
+    assert scaled.scale == pytest.approx(c * base.scale, rel=1e-6)
+    assert scaled.background == pytest.approx(c * base.background, rel=1e-6)
+    assert scaled.reduced_chi2 == pytest.approx(base.reduced_chi2, rel=1e-6)
+    assert scaled.alignment.shift_cm1 == pytest.approx(base.alignment.shift_cm1, rel=1e-6)

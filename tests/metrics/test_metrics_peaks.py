@@ -143,3 +143,52 @@ def test_hexane_strong_features_are_found(window, known_cm1):
             f"no peak near {k} cm-1 in {np.round(found, 1)}"
         )
     assert len(found) <= len(known_cm1) + 4  # not picking noise
+
+
+# --- one-to-one matching: alignment, resolution gate, recall ---
+
+from insbench.metrics.peaks import PeakTable as _Table, peak_table_from_positions  # noqa: E402
+
+
+def _table(positions):
+    p = np.asarray(positions, dtype=float)
+    return _Table(p, np.ones_like(p), np.ones_like(p), (0.0, 2000.0))
+
+
+def test_a_uniform_shift_is_matched_in_order_even_in_a_comb():
+    """Peaks every 20 cm-1 shifted by 30: without the alignment the nearest partner is
+    a neighbour 10 cm-1 away; with it every peak finds its own and MAE is 30."""
+    ref = _table(np.arange(100.0, 300.0, 20.0))
+    sim = _table(np.arange(100.0, 300.0, 20.0) + 30.0)
+    naive = match_peaks(ref, sim, max_distance_cm1=40.0)
+    assert naive.mae_cm1 == pytest.approx(10.0)  # the aliasing the alignment removes
+    aligned = match_peaks(ref, sim, max_distance_cm1=40.0, mapping=lambda e: e - 30.0)
+    assert aligned.mae_cm1 == pytest.approx(30.0) and aligned.mean_shift_cm1 == pytest.approx(30.0)
+    assert aligned.recall == 1.0 and aligned.n_matched == 10
+
+
+def test_the_gate_follows_the_resolution_at_each_energy():
+    ref = _table([100.0, 1000.0])
+    sim = _table([115.0, 1015.0])
+    fwhm = lambda e: 0.01 * e  # noqa: E731  (1 % resolution: 1 cm-1 at 100, 10 at 1000)
+    m = match_peaks(ref, sim, max_distance_cm1=40.0, gate_cm1=lambda e: 2.0 * fwhm(e))
+    assert m.reference_cm1.tolist() == [1000.0]  # 15 > 2 cm-1 at 100, 15 < 20 at 1000
+    assert m.recall == 0.5 and m.unmatched_reference_cm1.tolist() == [100.0]
+    assert m.gate_cm1.tolist() == [2.0, 20.0]
+    with pytest.raises(ValueError, match="gate"):
+        match_peaks(ref, sim, max_distance_cm1=40.0, gate_cm1=lambda e: 0.0 * e)
+
+
+def test_raw_distance_is_capped_even_when_aligned():
+    ref, sim = _table([500.0]), _table([560.0])
+    m = match_peaks(ref, sim, max_distance_cm1=40.0, mapping=lambda e: e - 60.0)
+    assert m.n_matched == 0  # the model is 60 cm-1 off: no credible match
+
+
+def test_peak_table_positions_are_used_as_given():
+    x = np.linspace(0.0, 500.0, 501)
+    spectrum = Spectrum1D(x, np.ones_like(x), label="flat")
+    table = peak_table_from_positions(spectrum, [450.0, 120.0, 700.0], (100.0, 480.0))
+    assert table.positions_cm1.tolist() == [120.0, 450.0]
+    with pytest.raises(ValueError, match="finite"):
+        peak_table_from_positions(spectrum, [np.nan], (100.0, 480.0))

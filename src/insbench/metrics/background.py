@@ -1,10 +1,18 @@
-"""Fit measured ~ scale * simulated + smooth non-negative background.
+"""Fit measured ~ scale * simulated + non-negative background.
 
-A measured INS spectrum holds, besides the fundamentals and the low orders a
-simulation includes, a smooth background (instrument background and the
-higher multiphonon orders).  Its intensity scale is arbitrary.  Before shapes
-are compared, the simulated spectrum is scaled and a low-order background is
-added so that the sum best matches the measured spectrum in a window.
+The simulation carries its multiphonon orders (insbench.physics.multiphonon), so
+the background is what the instrument adds: a non-negative constant by default.  A
+declared low-order form (linear, quadratic) is available where a fixture says why
+(``ScoringSettings.background_reason``).  The measured intensity scale is arbitrary.
+
+The background must not eat signal.  A least-squares constant fitted next to a
+misaligned simulation absorbs the peaks the model puts in the wrong place (a pure
+10 cm-1 shift would otherwise "explain" a third of the measured area as
+background).  So the background is fitted jointly with the scale while the
+simulation is allowed its best stretch, shift and extra broadening
+(:func:`insbench.metrics.frequency_scale.align`): the background is what even the
+best-aligned model cannot explain.  The shape scores then compare the measured
+spectrum minus that background with the simulation as it is (not aligned).
 """
 
 from __future__ import annotations
@@ -13,10 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import lsq_linear
-
 from ..spectra import Spectrum1D
 from .errors import MetricInputError
+from .frequency_scale import ENVELOPE_SIGMA, Alignment, Window, align
+
+__all__ = ["BACKGROUND_FORMS", "ENVELOPE_SIGMA", "BackgroundFit", "FitParameter",
+           "check_measured", "check_window", "fit_scale_and_background"]
 
 #: Background forms and the polynomial degree of each (None = no background).
 BACKGROUND_FORMS: dict[str, int | None] = {
@@ -33,9 +43,6 @@ _COEFFICIENT_NAMES: dict[int, tuple[str, ...]] = {
     1: ("background_lo", "background_hi"),
     2: ("background_lo", "background_mid", "background_hi"),
 }
-
-#: Zero measured errors are replaced by this fraction of the median positive error.
-_ERROR_FLOOR_FRACTION = 1e-3
 
 #: The fewest measured points in a window that the fit accepts by default.
 DEFAULT_MIN_POINTS = 20
@@ -57,10 +64,13 @@ class FitParameter:
 class BackgroundFit:
     """Result of :func:`fit_scale_and_background`.
 
-    ``scale`` multiplies the simulated intensities into measured units.
+    ``scale`` multiplies the simulated intensities (as they are) into measured
+    units, fitted by WLS with the background held at its fitted value;
     ``parameters`` names every coefficient (scale and background) with its unit.
-    ``reduced_chi2`` is chi^2 / (n_points - n_parameters) with the measured
-    errors; it is None when the measured spectrum has no errors.
+    ``reduced_chi2`` is chi^2 / (n_points - n_parameters) of measured vs
+    scale * simulated + background with the measured errors; None without errors
+    (``note`` then says so).  ``alignment`` is the joint fit the background comes
+    from (its own scale, stretch, shift, broadening and reduced chi^2).
     The arrays are on the measured grid inside the window:
     ``measured_minus_background`` and ``scaled_simulated`` are what the
     shape metrics compare.
@@ -75,6 +85,8 @@ class BackgroundFit:
     measured_minus_background: np.ndarray
     scaled_simulated: np.ndarray
     background: np.ndarray
+    alignment: Alignment | None = None
+    note: str = ""
 
     def to_dict(self, include_arrays: bool = True) -> dict[str, Any]:
         """JSON-safe dictionary (arrays as lists unless ``include_arrays`` is False)."""
@@ -85,6 +97,8 @@ class BackgroundFit:
             "window_cm1": list(self.window_cm1),
             "reduced_chi2": self.reduced_chi2,
             "n_points": int(self.energy_cm1.size),
+            "alignment": None if self.alignment is None else self.alignment.to_dict(),
+            "note": self.note,
         }
         if include_arrays:
             out["energy_cm1"] = self.energy_cm1.tolist()
@@ -142,72 +156,6 @@ def check_measured(
     return measured.window(lo, hi)
 
 
-def _weights(error: np.ndarray | None, n: int) -> np.ndarray:
-    """1/sigma per point; unit weights if there are no (positive) errors."""
-    if error is None or not np.any(error > 0):
-        return np.ones(n)
-    floor = _ERROR_FLOOR_FRACTION * float(np.median(error[error > 0]))
-    return 1.0 / np.maximum(error, floor)
-
-
-#: The background may exceed the measured intensity by at most this many standard
-#: deviations anywhere in the window: it is what lies under the peaks, not a line
-#: through them (a least-squares line through a spectrum whose peaks the model misses
-#: would eat half the signal).
-ENVELOPE_SIGMA = 2.0
-
-
-def _errors_or_zero(error: np.ndarray | None, n: int) -> np.ndarray:
-    return np.zeros(n) if error is None else np.asarray(error, dtype=float)
-
-
-def _keep_background_under_data(
-    a_n: np.ndarray,
-    y_n: np.ndarray,
-    start: np.ndarray,
-    *,
-    background_rows: np.ndarray,
-    ceiling: np.ndarray,
-    first_is_scale: bool,
-) -> np.ndarray:
-    """Re-solve the bounded least squares with background(x_i) <= ceiling_i.
-
-    All quantities are in the normalised units of the caller. A quadratic programme
-    in at most four unknowns, solved with SLSQP from the unconstrained solution.
-    """
-    from scipy.optimize import minimize
-
-    offset = 1 if first_is_scale else 0
-    ceiling = np.maximum(ceiling, 0.0)
-
-    def background(c: np.ndarray) -> np.ndarray:
-        return background_rows @ c[offset:]
-
-    if np.all(background(start) <= ceiling + 1e-12):
-        return start
-    feasible = start.copy()
-    peak = np.max(background(start) / np.maximum(ceiling, 1e-300))
-    feasible[offset:] = start[offset:] / max(peak, 1.0)  # shrink the background until it fits
-
-    result = minimize(
-        lambda c: float(np.sum((a_n @ c - y_n) ** 2)),
-        feasible,
-        jac=lambda c: 2.0 * a_n.T @ (a_n @ c - y_n),
-        bounds=[(0.0, None)] * start.size,
-        constraints=[{
-            "type": "ineq",
-            "fun": lambda c: ceiling - background(c),
-            "jac": lambda c: -np.hstack([np.zeros((ceiling.size, offset)), background_rows]),
-        }],
-        method="SLSQP",
-        options={"maxiter": 200, "ftol": 1e-12},
-    )
-    solution = np.maximum(result.x, 0.0)
-    if not np.all(background(solution) <= ceiling + 1e-9):
-        return feasible
-    return solution
-
-
 def _bernstein_basis(u: np.ndarray, degree: int) -> np.ndarray:
     """Bernstein polynomials of ``degree`` on u in [0, 1], one column each."""
     if degree == 0:
@@ -221,38 +169,40 @@ def fit_scale_and_background(
     simulated: Spectrum1D,
     measured: Spectrum1D,
     window_cm1: tuple[float, float],
-    form: str = "linear",
+    form: str = "constant",
     *,
     min_points: int = DEFAULT_MIN_POINTS,
+    max_shift_cm1: float = 40.0,
+    max_broadening_cm1: float = 40.0,
 ) -> BackgroundFit:
     """Fit measured ~ scale * simulated + background(x) inside a window.
 
     The simulated spectrum is linearly interpolated onto the measured energies
     x (cm-1) with lo <= x <= hi (0 where it has no data).  With the window
-    coordinate u = (x - lo) / (hi - lo) in [0, 1] (centred and scaled, for
-    conditioning) the background forms are, in measured intensity units:
+    coordinate u = (x - lo) / (hi - lo) in [0, 1] the background forms are, in
+    measured intensity units:
 
     * ``"none"``:      b(x) = 0
-    * ``"constant"``:  b(x) = b0
+    * ``"constant"``:  b(x) = b0                       (the default)
     * ``"linear"``:    b(x) = b_lo * (1 - u) + b_hi * u
     * ``"quadratic"``: b(x) = b_lo * (1 - u)^2 + 2 b_mid * u (1 - u) + b_hi * u^2
 
-    i.e. Bernstein polynomials whose coefficients are all bounded >= 0, which
-    makes the background non-negative across the whole window (for the
-    linear form exactly the set of non-negative lines; for the quadratic a
-    sufficient condition, which excludes only backgrounds with a deep dip).
-    b_lo and b_hi are the background at the window edges; b_mid is a control
-    point, not a value.  ``scale`` is bounded >= 0; a fitted scale of 0 means
-    the simulated spectrum cannot explain the measured one with a positive
-    weight and is left for the caller to judge.
+    Bernstein coefficients all >= 0 (so the background is >= 0 across the window),
+    and nowhere above the measured intensity by more than the noise allows
+    (:func:`insbench.metrics.frequency_scale.envelope_sigma` error bars).
 
-    The fit is weighted linear least squares (scipy ``lsq_linear`` with
-    bounds) using 1/error of the measured spectrum as weights when errors are
-    present (zero errors are floored at 1e-3 of the median error), unit weights
-    otherwise.  Columns and data are normalised before solving, so the result
-    scales exactly with the measured intensities: multiplying them (and their
-    errors) by c > 0 multiplies scale and background by c and leaves
-    reduced chi^2 and every shape score unchanged.
+    1. Joint fit (:func:`insbench.metrics.frequency_scale.align`): scale and
+       background by non-negative WLS with 1/error weights, at the stretch
+       (0.85-1.15), shift (|t| <= ``max_shift_cm1``) and extra Gaussian
+       broadening (FWHM <= ``max_broadening_cm1``) of the simulation that fit best.
+       The background coefficients are taken from this fit.
+    2. ``scale`` of the simulation as it is, by WLS with that background fixed;
+       ``reduced_chi2`` of this final model.
+
+    Everything is computed on data divided by its maximum, with no absolute
+    tolerance: multiplying the measured intensities and errors by c > 0
+    multiplies scale and background by c and leaves reduced chi^2 and every shape
+    score unchanged.
 
     Raises :class:`MetricInputError` for bad reference data (see
     :func:`check_measured`) and ValueError for an unknown form or a simulated
@@ -272,43 +222,30 @@ def fit_scale_and_background(
             f"simulated spectrum {simulated.label!r} contains NaN or infinite values"
         )
     x, y = cut.energy_cm1, cut.intensity
-    sim = simulated.interpolate_to(x)
-
     degree = BACKGROUND_FORMS[form]
-    columns = [sim[:, None]]
-    if degree is not None:
-        columns.append(_bernstein_basis((x - lo) / (hi - lo), degree))
-    design = np.hstack(columns)
+    basis = (
+        np.zeros((x.size, 0)) if degree is None else _bernstein_basis((x - lo) / (hi - lo), degree)
+    )
+    win = Window.build(simulated, x, y, cut.error, basis)
+    alignment = align(win, max_shift_cm1, max_broadening_cm1)
+    coefficients = np.asarray(alignment.background_coefficients, dtype=float)
+    background = basis @ coefficients if degree is not None else np.zeros_like(x)
 
-    w = _weights(cut.error, x.size)
-    a_w = design * w[:, None]
-    y_w = y * w
-    col_norm = np.linalg.norm(a_w, axis=0)
-    active = (
-        col_norm > 0.0
-    )  # an all-zero column (e.g. simulated is 0 here) keeps coefficient 0
-    y_norm = float(np.linalg.norm(y_w)) or 1.0
-    coeffs = np.zeros(design.shape[1])
-    if np.any(active):
-        a_n = a_w[:, active] / col_norm[active]
-        solution = lsq_linear(a_n, y_w / y_norm, bounds=(0.0, np.inf), method="bvls")
-        normalised = np.maximum(solution.x, 0.0)
-        if degree is not None:
-            normalised = _keep_background_under_data(
-                a_n, y_w / y_norm, normalised,
-                background_rows=design[:, 1:][:, active[1:]] / col_norm[1:][active[1:]],
-                ceiling=(y + ENVELOPE_SIGMA * _errors_or_zero(cut.error, x.size)) / y_norm,
-                first_is_scale=bool(active[0]),
-            )
-        coeffs[active] = normalised * y_norm / col_norm[active]
-
-    scale = float(coeffs[0])
-    background = design[:, 1:] @ coeffs[1:] if degree is not None else np.zeros_like(x)
-    n_free = design.shape[1]
+    # the simulation as it is: scale by WLS with the background fixed (normalised units)
+    f = win.transformed(1.0, 0.0, 0.0)
+    rest = (win.y - background / win.norm) * win.w
+    fw = f * win.w
+    denominator = float(fw @ fw)
+    scale_n = max(0.0, float(fw @ rest) / denominator) if denominator > 0.0 else 0.0
+    scale = scale_n * win.norm / win.sim_norm
+    n_free = 1 + basis.shape[1]
     reduced_chi2: float | None = None
-    if cut.error is not None and np.any(cut.error > 0) and x.size > n_free:
-        resid_w = (y - scale * sim - background) * w
-        reduced_chi2 = float(np.sum(resid_w**2) / (x.size - n_free))
+    note = ""
+    if win.has_errors and x.size > n_free:
+        resid = rest - scale_n * fw
+        reduced_chi2 = float(resid @ resid / (x.size - n_free))
+    elif not win.has_errors:
+        note = "the measured spectrum has no error bars: unit weights, no reduced chi^2"
 
     parameters = {
         "scale": FitParameter(
@@ -318,7 +255,7 @@ def fit_scale_and_background(
         )
     }
     if degree is not None:
-        for name, value in zip(_COEFFICIENT_NAMES[degree], coeffs[1:]):
+        for name, value in zip(_COEFFICIENT_NAMES[degree], coefficients):
             parameters[name] = FitParameter(
                 float(value),
                 "measured intensity (arbitrary units)",
@@ -332,6 +269,8 @@ def fit_scale_and_background(
         reduced_chi2=reduced_chi2,
         energy_cm1=x,
         measured_minus_background=y - background,
-        scaled_simulated=scale * sim,
+        scaled_simulated=scale * simulated.interpolate_to(x),
         background=background,
+        alignment=alignment,
+        note=note,
     )

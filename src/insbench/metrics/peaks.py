@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,7 @@ class PeakTable:
     heights: np.ndarray
     relative_prominences: np.ndarray
     window_cm1: tuple[float, float]
-    parameters: dict[str, float] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
     label: str = ""
 
     def __len__(self) -> int:
@@ -59,10 +60,12 @@ class PeakTable:
 class PeakMatch:
     """One-to-one assignment of simulated peaks to reference peaks.
 
-    ``reference_cm1[i]`` is matched with ``simulated_cm1[i]``.
-    ``mae_cm1`` is the mean |simulated - reference| over matched pairs and
-    ``mean_shift_cm1`` the mean of (simulated - reference): positive means the
-    model puts peaks too high (too stiff).  Both are None when nothing matched.
+    ``reference_cm1[i]`` is matched with ``simulated_cm1[i]`` (positions as found,
+    not aligned).  ``mae_cm1`` is the mean |simulated - reference| over matched
+    pairs and ``mean_shift_cm1`` the mean of (simulated - reference): positive means
+    the model puts peaks too high (too stiff).  Both are None when nothing matched.
+    ``recall`` is the fraction of reference peaks matched.  ``gate_cm1`` holds the
+    gate that applied at each reference peak.
     """
 
     reference_cm1: np.ndarray
@@ -70,10 +73,17 @@ class PeakMatch:
     unmatched_reference_cm1: np.ndarray
     unmatched_simulated_cm1: np.ndarray
     max_distance_cm1: float
+    n_reference: int = 0
+    gate_cm1: np.ndarray = field(default_factory=lambda: np.empty(0))
+    aligned: bool = False
 
     @property
     def n_matched(self) -> int:
         return int(self.reference_cm1.size)
+
+    @property
+    def recall(self) -> float:
+        return self.n_matched / self.n_reference if self.n_reference else 0.0
 
     @property
     def mae_cm1(self) -> float | None:
@@ -96,7 +106,10 @@ class PeakMatch:
             "unmatched_reference_cm1": self.unmatched_reference_cm1.tolist(),
             "unmatched_simulated_cm1": self.unmatched_simulated_cm1.tolist(),
             "max_distance_cm1": self.max_distance_cm1,
+            "gate_cm1": self.gate_cm1.tolist(),
+            "aligned": self.aligned,
             "n_matched": self.n_matched,
+            "recall": self.recall,
             "mae_cm1": self.mae_cm1,
             "mean_shift_cm1": self.mean_shift_cm1,
         }
@@ -202,35 +215,59 @@ def pick_peaks(
 
 
 def match_peaks(
-    reference: PeakTable, simulated: PeakTable, *, max_distance_cm1: float
+    reference: PeakTable,
+    simulated: PeakTable,
+    *,
+    max_distance_cm1: float,
+    gate_cm1: Callable[[np.ndarray], np.ndarray] | None = None,
+    mapping: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> PeakMatch:
-    """Pair reference and simulated peaks one-to-one, nearest in total.
+    """Pair reference and simulated peaks one-to-one (Hungarian assignment).
 
-    Solves the assignment (``scipy.optimize.linear_sum_assignment``) that
-    minimises  sum over pairs |s - r|  +  max_distance_cm1 * (number of
-    unmatched reference peaks),  where a pair is only allowed if
-    |s - r| <= ``max_distance_cm1`` (the gate).  Leaving a reference peak
-    unmatched therefore costs as much as the worst allowed match, so the
-    assignment never trades a good match for two poor ones it could avoid.
+    ``mapping`` (e.g. :meth:`insbench.metrics.frequency_scale.Alignment.map_cm1`)
+    says where simulated energies land on the reference axis once the model's
+    global stretch and shift are removed; without it the identity.  With
+    d = |reference - mapping(simulated)| the residual and D = |reference - simulated|
+    the raw distance, a pair is allowed only if
+
+    * d <= ``gate_cm1(reference)`` (e.g. a multiple of the instrument's resolution
+      FWHM at that energy; ``max_distance_cm1`` everywhere when None), and
+    * D <= ``max_distance_cm1`` (the worst credible error; also the worst peak MAE).
+
+    ``scipy.optimize.linear_sum_assignment`` minimises sum d^2 over pairs plus
+    gate^2 per unmatched reference peak.  The squared cost is strictly convex, so
+    among equally good assignments it keeps the order of the peaks (a uniform
+    shift is matched in order, never by skipping to a neighbour); leaving a peak
+    unmatched costs as much as the worst allowed match.  Reported distances are
+    raw (D): a pure shift of 30 cm-1 reads 30 cm-1.
     """
     if not max_distance_cm1 > 0.0:
         raise ValueError(f"max_distance_cm1 must be > 0 cm-1, got {max_distance_cm1}")
     r = np.asarray(reference.positions_cm1, dtype=float)
     s = np.asarray(simulated.positions_cm1, dtype=float)
+    gate = (
+        np.full(r.shape, float(max_distance_cm1))
+        if gate_cm1 is None
+        else np.broadcast_to(np.asarray(gate_cm1(r), dtype=float), r.shape).copy()
+    )
+    if np.any(~np.isfinite(gate)) or np.any(gate <= 0.0):
+        raise ValueError("the peak-matching gate must be finite and > 0 cm-1 at every reference peak")
     n_r, n_s = r.size, s.size
     matched_r: list[int] = []
     matched_s: list[int] = []
     if n_r and n_s:
-        distance = np.abs(r[:, None] - s[None, :])
-        forbidden = (
-            10.0 * max_distance_cm1 * (n_r + 1)
-        )  # dearer than leaving all unmatched
-        cost = np.where(distance <= max_distance_cm1, distance, forbidden)
-        # One "unmatched" column per reference peak, each costing max_distance_cm1.
-        dummy = np.full((n_r, n_r), max_distance_cm1)
+        landed = s if mapping is None else np.asarray(mapping(s), dtype=float)
+        residual = np.abs(r[:, None] - landed[None, :])
+        raw = np.abs(r[:, None] - s[None, :])
+        allowed = (residual <= gate[:, None]) & (raw <= max_distance_cm1)
+        unit = float(np.max(gate)) ** 2
+        forbidden = 10.0 * unit * (n_r + 1)  # dearer than leaving every peak unmatched
+        cost = np.where(allowed, residual**2, forbidden) / unit
+        dummy = np.full((n_r, n_r), forbidden / unit)
+        np.fill_diagonal(dummy, gate**2 / unit)  # reference i left unmatched
         rows, cols = linear_sum_assignment(np.hstack([cost, dummy]))
         for i, j in zip(rows, cols):
-            if j < n_s and distance[i, j] <= max_distance_cm1:
+            if j < n_s and allowed[i, j]:
                 matched_r.append(int(i))
                 matched_s.append(int(j))
     order = np.argsort(r[matched_r]) if matched_r else np.empty(0, dtype=int)
@@ -242,4 +279,30 @@ def match_peaks(
         unmatched_reference_cm1=np.delete(r, mr),
         unmatched_simulated_cm1=np.delete(s, ms),
         max_distance_cm1=float(max_distance_cm1),
+        n_reference=int(n_r),
+        gate_cm1=gate,
+        aligned=mapping is not None,
+    )
+
+
+def peak_table_from_positions(
+    spectrum: Spectrum1D, positions_cm1, window_cm1: tuple[float, float], label: str = ""
+) -> PeakTable:
+    """A reference peak table from given positions (e.g. a fixture's peak table).
+
+    Positions outside the window are dropped; heights are the spectrum's
+    intensities there; prominences are not known (NaN).
+    """
+    lo, hi = check_window(window_cm1)
+    positions = np.sort(np.asarray(positions_cm1, dtype=float).reshape(-1))
+    if not np.all(np.isfinite(positions)):
+        raise ValueError("peak positions must be finite numbers in cm-1")
+    positions = positions[(positions >= lo) & (positions <= hi)]
+    return PeakTable(
+        positions_cm1=positions,
+        heights=np.interp(positions, spectrum.energy_cm1, spectrum.intensity),
+        relative_prominences=np.full(positions.shape, np.nan),
+        window_cm1=(lo, hi),
+        parameters={"source": "peak table"},  # type: ignore[dict-item]
+        label=label or spectrum.label,
     )

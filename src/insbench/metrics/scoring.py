@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,15 +10,20 @@ import numpy as np
 
 from ..spectra import Spectrum1D
 from .background import (
+    BACKGROUND_FORMS,
     BackgroundFit,
+    _bernstein_basis,
     check_measured,
     check_window,
     fit_scale_and_background,
 )
 from .distances import cosine_overlap, wasserstein1_cm1
 from .errors import MetricInputError
-from .peaks import PeakMatch, PeakTable, match_peaks, pick_peaks
+from .frequency_scale import Alignment, Window, frequency_scale
+from .peaks import PeakMatch, PeakTable, match_peaks, peak_table_from_positions, pick_peaks
 from .settings import ScoringSettings
+
+Resolution = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,10 @@ class SpectralScores:
       peaks, positive = model too stiff; None when nothing matched;
     * ``n_matched`` / ``n_reference_peaks`` (``peak_recall``): how many measured
       peaks the model reproduces within the gate;
+    * ``frequency_scale``: the factor s that best maps simulated energies onto
+      measured ones (E -> s E; s < 1: model too stiff, s > 1: too soft), a
+      diagnostic (NaN when the prediction could not be scored); its fit in
+      ``frequency_fit``;
     * ``problems``: why the prediction got a worst value, empty if it did not;
     * ``notes``: observations that did not change a score (fitted scale 0,
       unmatched reference peaks).
@@ -51,28 +61,38 @@ class SpectralScores:
     problems: tuple[str, ...]
     notes: tuple[str, ...]
     settings: ScoringSettings
+    frequency_scale: float = float("nan")
+    frequency_fit: Alignment | None = None
 
     @property
     def peak_recall(self) -> float:
-        """Fraction of reference peaks matched (0..1); not thresholded yet."""
+        """Fraction of reference peaks matched (0..1)."""
         return (
             self.n_matched / self.n_reference_peaks if self.n_reference_peaks else 0.0
         )
 
     @property
     def metrics(self) -> dict[str, float]:
-        """The thresholded metric values by name (the keys of thresholds.toml)."""
-        return {
+        """Every metric value by name; thresholds.toml thresholds some of them.
+
+        ``frequency_scale`` is left out when the prediction could not be scored.
+        """
+        out = {
             "w1_cm1": self.w1_cm1,
             "cosine": self.cosine,
             "peak_mae_cm1": self.peak_mae_cm1,
+            "peak_recall": self.peak_recall,
         }
+        if np.isfinite(self.frequency_scale):
+            out["frequency_scale"] = self.frequency_scale
+        return out
 
     def to_dict(self, include_arrays: bool = True) -> dict[str, Any]:
         """JSON-safe dictionary; ``include_arrays`` adds the fitted curves."""
         return {
             "window_cm1": list(self.window_cm1),
             **self.metrics,
+            "frequency_scale": self.frequency_scale if np.isfinite(self.frequency_scale) else None,
             "peak_mean_shift_cm1": self.peak_mean_shift_cm1,
             "n_reference_peaks": self.n_reference_peaks,
             "n_matched": self.n_matched,
@@ -86,6 +106,7 @@ class SpectralScores:
             if self.simulated_peaks is None
             else self.simulated_peaks.to_dict(),
             "match": None if self.match is None else self.match.to_dict(),
+            "frequency_fit": None if self.frequency_fit is None else self.frequency_fit.to_dict(),
         }
 
 
@@ -122,28 +143,72 @@ def _prediction_problem(
     return None
 
 
+def resolution_gate(
+    settings: ScoringSettings,
+    simulated: Spectrum1D | None,
+    resolution_fwhm_cm1: Resolution | None = None,
+) -> Resolution | None:
+    """The peak-matching gate: ``gate_fwhm_multiple`` x the resolution FWHM at an energy.
+
+    The FWHM comes from ``resolution_fwhm_cm1`` if given, else from the simulated
+    spectrum's ``metadata["resolution_fwhm_cm1"]`` (one value per grid point, as
+    :func:`insbench.physics.ins.simulate_ins` records it); None when neither exists
+    (the gate is then ``max_distance_cm1`` everywhere).
+    """
+    fwhm = resolution_fwhm_cm1
+    if fwhm is None and simulated is not None:
+        recorded = simulated.metadata.get("resolution_fwhm_cm1")
+        if recorded is not None and len(recorded) == simulated.energy_cm1.size:
+            grid, values = simulated.energy_cm1, np.asarray(recorded, dtype=float)
+            if np.all(np.isfinite(values)) and np.all(values > 0):
+                def fwhm(energy: np.ndarray) -> np.ndarray:
+                    return np.interp(energy, grid, values)
+    if fwhm is None:
+        return None
+    multiple = settings.gate_fwhm_multiple
+    return lambda energy: multiple * np.asarray(fwhm(np.asarray(energy, dtype=float)), dtype=float)
+
+
+def _frequency_scale(simulated: Spectrum1D, cut: Spectrum1D, settings: ScoringSettings,
+                     lo: float, hi: float) -> Alignment:
+    degree = BACKGROUND_FORMS[settings.background_form]
+    x = cut.energy_cm1
+    basis = np.zeros((x.size, 0)) if degree is None else _bernstein_basis((x - lo) / (hi - lo), degree)
+    return frequency_scale(Window.build(simulated, x, cut.intensity, cut.error, basis))
+
+
 def score_spectrum(
     simulated: Spectrum1D | None,
     measured: Spectrum1D,
     window_cm1: tuple[float, float],
     settings: ScoringSettings | None = None,
+    *,
+    reference_peaks_cm1: np.ndarray | None = None,
+    resolution_fwhm_cm1: Resolution | None = None,
 ) -> SpectralScores:
     """Compare a simulated INS spectrum with a measured one inside a window.
 
     1. The measured (reference) spectrum is checked; problems with it raise
        :class:`MetricInputError` (NaN, window outside the data, fewer than
        ``settings.min_points_in_window`` points, no peaks in the window).
-    2. Reference peaks are picked on the measured spectrum itself, so they do
-       not depend on the model; simulated peaks on the simulated spectrum on
-       its own grid, with the same parameters; they are matched with the gate
-       ``settings.max_distance_cm1``.
-    3. ``fit_scale_and_background`` scales the simulation and removes a
-       smooth background; W1 and cosine compare ``measured_minus_background``
-       with the simulated spectrum on the measured grid (``scaled_simulated``
-       up to the scale, which the normalisation removes), both clipped at 0
-       and area-normalised.  A fitted scale of 0 (no positive multiple of the
-       simulation helps) is recorded in ``notes``; the shape scores are still
-       defined and degrade smoothly instead of jumping to the worst value.
+    2. Reference peaks: ``reference_peaks_cm1`` (a fixture's peak table) when
+       given, else picked on the measured spectrum itself, so they do not depend
+       on the model.  Simulated peaks are picked on the simulated spectrum on its
+       own grid with the same parameters.
+    3. ``fit_scale_and_background`` fits scale and background jointly (the
+       background under the best-aligned model, so it cannot eat misplaced
+       peaks); W1 and cosine compare ``measured_minus_background`` with the
+       simulated spectrum as it is, on the measured grid, both clipped at 0 and
+       area-normalised.  A fitted scale of 0 is recorded in ``notes``.
+    4. Peaks are matched one-to-one (Hungarian) after the alignment's stretch and
+       shift, within ``gate_fwhm_multiple`` resolution FWHM (see
+       :func:`resolution_gate`) and ``max_distance_cm1`` raw distance; the MAE and
+       signed mean shift are of the raw positions.
+    5. ``frequency_scale`` (diagnostic, not thresholded unless thresholds.toml says so).
+
+    Every step works on data divided by its maximum, with relative tolerances only:
+    multiplying the measured intensities (and errors) by any positive constant
+    leaves every score unchanged.
 
     A bad prediction never raises: no spectrum (None), NaN values, a
     spectrum outside the window, zero or negative intensities, or no peaks in
@@ -155,11 +220,15 @@ def score_spectrum(
     settings = settings or ScoringSettings()
     lo, hi = check_window(window_cm1)
     cut = check_measured(measured, (lo, hi), settings.min_points_in_window)
-    reference_peaks = pick_peaks(measured, (lo, hi), **settings.peak_picking())
+    if reference_peaks_cm1 is not None:
+        reference_peaks = peak_table_from_positions(measured, reference_peaks_cm1, (lo, hi))
+    else:
+        reference_peaks = pick_peaks(measured, (lo, hi), **settings.peak_picking())
     if len(reference_peaks) == 0:
+        source = "in the peak table" if reference_peaks_cm1 is not None else f"({_describe(settings)})"
         raise MetricInputError(
             f"{measured.label or 'measured spectrum'}: no peaks found in {lo:g}-{hi:g} cm-1 "
-            f"({_describe(settings)}); lower prominence_fraction or choose another window"
+            f"{source}; lower prominence_fraction or choose another window"
         )
     worst = {
         "w1_cm1": hi - lo,
@@ -173,6 +242,7 @@ def score_spectrum(
         fit: BackgroundFit | None = None,
         sim_peaks: PeakTable | None = None,
         match: PeakMatch | None = None,
+        frequency_fit: Alignment | None = None,
         **values: float,
     ) -> SpectralScores:
         scores = {**worst, **values}
@@ -191,6 +261,8 @@ def score_spectrum(
             problems=tuple(problems),
             notes=tuple(notes or ()),
             settings=settings,
+            frequency_scale=float("nan") if frequency_fit is None else frequency_fit.stretch,
+            frequency_fit=frequency_fit,
         )
 
     problem = _prediction_problem(simulated, cut.energy_cm1, lo, hi, settings)
@@ -212,6 +284,8 @@ def score_spectrum(
         (lo, hi),
         settings.background_form,
         min_points=settings.min_points_in_window,
+        max_shift_cm1=settings.max_distance_cm1,
+        max_broadening_cm1=settings.max_distance_cm1,
     )
     problems: list[str] = []
     notes: list[str] = []
@@ -221,6 +295,8 @@ def score_spectrum(
             "fitted scale is 0: no positive multiple of the simulated spectrum improves the fit, "
             "so the background was fitted to the measured spectrum alone"
         )
+    if fit.note:
+        notes.append(fit.note)
     measured_left = np.clip(fit.measured_minus_background, 0.0, None)
     # Area normalisation removes the scale, so the unscaled interpolation is used:
     # identical to scaled_simulated for scale > 0 and still defined for scale = 0.
@@ -234,13 +310,18 @@ def score_spectrum(
         values["w1_cm1"] = wasserstein1_cm1(x, measured_left, simulated_on_grid)
         values["cosine"] = cosine_overlap(x, measured_left, simulated_on_grid)
 
+    alignment = fit.alignment
     match = match_peaks(
-        reference_peaks, sim_peaks, max_distance_cm1=settings.max_distance_cm1
+        reference_peaks,
+        sim_peaks,
+        max_distance_cm1=settings.max_distance_cm1,
+        gate_cm1=resolution_gate(settings, simulated, resolution_fwhm_cm1),
+        mapping=None if alignment is None else alignment.map_cm1,
     )
     if match.mae_cm1 is None:
         problems.append(
-            f"none of the {len(sim_peaks)} simulated peaks lies within "
-            f"{settings.max_distance_cm1:g} cm-1 of a reference peak"
+            f"none of the {len(sim_peaks)} simulated peaks lies within the matching gate "
+            f"(max {settings.max_distance_cm1:g} cm-1) of a reference peak"
         )
     else:
         values["peak_mae_cm1"] = match.mae_cm1
@@ -249,4 +330,6 @@ def score_spectrum(
             f"{match.unmatched_reference_cm1.size} of {len(reference_peaks)} reference peaks unmatched "
             f"(at {', '.join(f'{v:.0f}' for v in match.unmatched_reference_cm1)} cm-1)"
         )
-    return result(problems, notes, fit=fit, sim_peaks=sim_peaks, match=match, **values)
+    frequency_fit = _frequency_scale(simulated, cut, settings, lo, hi)
+    return result(problems, notes, fit=fit, sim_peaks=sim_peaks, match=match,
+                  frequency_fit=frequency_fit, **values)
