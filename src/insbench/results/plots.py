@@ -7,6 +7,18 @@ from pathlib import Path
 import numpy as np
 
 
+def multiphonon_part(components: dict[str, list[float]] | None) -> np.ndarray | None:
+    """Sum over banks of the orders >= 2 ("<bank>/order2", "<bank>/orders3-N"), or None."""
+    if not components:
+        return None
+    parts = [
+        np.asarray(values, dtype=float)
+        for key, values in components.items()
+        if key.rsplit("/", 1)[-1] == "order2" or key.rsplit("/", 1)[-1].startswith("orders")
+    ]
+    return np.sum(parts, axis=0) if parts else None
+
+
 def plot_spectral_comparison(
     path: Path,
     *,
@@ -14,37 +26,52 @@ def plot_spectral_comparison(
     reference_label: str,
     windows: dict[str, dict],
 ) -> Path:
-    """One panel per scoring window: reference minus fitted background vs scaled simulation.
+    """One panel per scoring window: the measured spectrum, the fitted background, and the
+    scaled simulation on top of it with its multiphonon part (orders >= 2) shaded.
 
     ``windows`` maps a window name to a dict with ``energy_cm1``,
-    ``measured_minus_background``, ``scaled_simulated``, ``background``, the measured
-    and simulated peak positions and the scores (as produced by the metrics' to_dict).
+    ``measured_minus_background``, ``scaled_simulated``, ``background``, optionally
+    ``multiphonon`` (the scaled orders >= 2 on the same grid), the measured and
+    simulated peak positions and the scores (as produced by the metrics' to_dict;
+    ``frequency_scale`` and ``reduced_chi2`` are shown when present).
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(windows), figsize=(6.5 * len(windows), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(windows), figsize=(6.5 * len(windows), 4.4), squeeze=False)
     for ax, (name, data) in zip(axes[0], windows.items()):
-        x = np.asarray(data["energy_cm1"])
-        ax.plot(x, data["measured_minus_background"], color="k", lw=1.2,
-                label=f"{reference_label} - background")
-        ax.plot(x, data["scaled_simulated"], color="tab:red", lw=1.2, label="simulated x scale")
-        ax.plot(x, data["background"], color="0.6", lw=0.8, ls="--", label="fitted background")
+        x = np.asarray(data["energy_cm1"], dtype=float)
+        background = np.asarray(data["background"], dtype=float)
+        measured = np.asarray(data["measured_minus_background"], dtype=float) + background
+        model = np.asarray(data["scaled_simulated"], dtype=float) + background
+        ax.plot(x, measured, color="k", lw=1.1, label=reference_label)
+        ax.plot(x, model, color="tab:red", lw=1.1, label="simulation x scale + background")
+        if data.get("multiphonon") is not None:
+            multiphonon = np.asarray(data["multiphonon"], dtype=float)
+            ax.fill_between(x, background, background + multiphonon, color="tab:orange", alpha=0.35,
+                            lw=0, label="of which multiphonon (orders >= 2)")
+        ax.plot(x, background, color="0.45", lw=0.9, ls="--", label="fitted background")
         for peak in data.get("reference_peaks_cm1", []):
-            ax.axvline(peak, color="k", lw=0.4, alpha=0.4)
+            ax.axvline(peak, color="k", lw=0.4, alpha=0.3)
         for peak in data.get("simulated_peaks_cm1", []):
             ax.axvline(peak, color="tab:red", lw=0.4, alpha=0.4, ls=":")
         scores = data.get("scores", {})
+        extra = []
+        if scores.get("frequency_scale") is not None:
+            extra.append(f"s {scores['frequency_scale']:.3f}")
+        if data.get("reduced_chi2") is not None:
+            extra.append(f"chi2/dof {data['reduced_chi2']:.3g}")
         ax.set_title(
             f"{name}: W1 {scores.get('w1_cm1', float('nan')):.1f} cm-1, "
             f"cos {scores.get('cosine', float('nan')):.2f}, "
-            f"peak MAE {scores.get('peak_mae_cm1', float('nan')):.1f} cm-1",
+            f"peak MAE {scores.get('peak_mae_cm1', float('nan')):.1f} cm-1"
+            + (f"\n{', '.join(extra)}" if extra else ""),
             fontsize=9,
         )
         ax.set_xlabel("energy transfer (cm-1)")
-        ax.set_ylabel("intensity (arb. units)")
+        ax.set_ylabel("intensity (measured units)")
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
