@@ -10,9 +10,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from insbench.metrics import Judgement, SpectralScores, Thresholds, score_spectrum
 from insbench.workflows.pipeline import SpectralRun
-from insbench.results.plots import plot_spectral_comparison
+from insbench.results.plots import multiphonon_part, plot_spectral_comparison
 from insbench.results.records import CaseResult, ResultsStore, case_file, write_case
 from insbench.workflows.recording import comparability, thresholds_digest
 from insbench._io import to_jsonable
@@ -100,11 +102,12 @@ def write_spectral_result(
     case_id = f"{run.case.label}-vs-{evaluation.reference_kind}"
     png = case_file(store, run.model["name"], fixture.system, SPECTRA_FAMILY, case_id, ".png")
     plot_windows = {}
+    multiphonon = multiphonon_part(run.components)
     for name, window in evaluation.windows.items():
         fit = window.scores.fit
         if fit is None:
             continue
-        plot_windows[name] = {
+        plot_windows[name] = {  # multiphonon: orders >= 2 of the simulation, scaled
             "energy_cm1": fit.energy_cm1,
             "measured_minus_background": fit.measured_minus_background,
             "scaled_simulated": fit.scaled_simulated,
@@ -114,6 +117,9 @@ def write_spectral_result(
             if window.scores.simulated_peaks is None
             else list(window.scores.simulated_peaks.positions_cm1),
             "scores": window.scores.metrics,
+            "multiphonon": None if multiphonon is None else fit.scale * np.interp(
+                fit.energy_cm1, run.spectrum.energy_cm1, multiphonon),
+            "reduced_chi2": fit.reduced_chi2,
         }
     if plot_windows:
         plot_spectral_comparison(
