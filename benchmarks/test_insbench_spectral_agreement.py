@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from insbench.workflows.cases import installed_fixtures, spectral_items
-from insbench.metrics import load_thresholds
+from insbench.plugin import SESSION_KEY
 from insbench.models import ModelError, UnsupportedElementError
 from insbench.physics.relax import RelaxationError
 
@@ -18,7 +18,7 @@ from insbench.physics.relax import RelaxationError
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "spectral_item" not in metafunc.fixturenames:
         return
-    thresholds = load_thresholds()
+    thresholds = metafunc.config.stash[SESSION_KEY].thresholds  # packaged + fixture + --insbench-thresholds
     cell_mode = metafunc.config.getoption("--insbench-cell-mode")
     params = []
     for fixture in installed_fixtures():
@@ -29,6 +29,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def test_spectral_agreement(mlip, insbench, spectral_item, record_property):
     system, version, item = spectral_item
+    if item.problem:
+        pytest.fail(item.problem, pytrace=False)
     if item.missing:
         pytest.skip(item.missing)
     fixture = insbench.fixture(system, version)

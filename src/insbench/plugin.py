@@ -44,6 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where MACE, SevenNet and CHGNet run: auto (cuda when torch sees one, else "
                     "cpu), cpu or cuda (an error if torch sees no GPU). D3 and GFN2-xTB always run on "
                     "the CPU. Not part of cache keys (CPU and GPU differ by float rounding only).")
+    group.addoption("--insbench-thresholds", default=None, metavar="FILE",
+                    help="a thresholds TOML merged over the packaged thresholds.toml (and over thresholds "
+                    "a fixture declares); give only the tables you change. See docs/reference-schema.md")
     group.addoption("--insbench-level", choices=("smoke", "standard", "paper"), default="standard",
                     help="length of the molecular-dynamics stability runs")
 
@@ -63,7 +66,11 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         session = InsbenchSession(config, options, session_id)
     except Exception as error:  # a bad --mlip value: say so before collecting anything
+        from insbench.metrics import ThresholdsError
         from insbench.models import ModelError
+
+        if isinstance(error, ThresholdsError):  # a bad --insbench-thresholds file
+            raise pytest.UsageError(f"insbench: {error}") from None
 
         if isinstance(error, ModelError):
             raise pytest.UsageError(f"insbench: {error}") from None

@@ -100,18 +100,88 @@ def test_judge_messages():
     assert nan.to_dict()["value"] is None
 
 
-def test_missing_entries_list_what_exists():
-    t = load_thresholds()
+def test_missing_entries_list_what_exists_and_say_how_to_fix(tmp_path):
+    t = load_thresholds(write(tmp_path, VALID))  # a file without [default]
     with pytest.raises(KeyError) as err:
         t.get("octane", "fingerprint", "w1_cm1")
     assert isinstance(err.value, MissingThresholdError)
-    assert "hexane.lattice_lam (w1_cm1, cosine, peak_mae_cm1)" in str(err.value)
-    with pytest.raises(
-        MissingThresholdError, match="it has: w1_cm1, cosine, peak_mae_cm1"
-    ):
-        t.get("hexane", "fingerprint", "r2")
-    with pytest.raises(KeyError, match="peak_mae_cm1"):
-        t.judge("hexane", "fingerprint", {"w1_cm1": 1.0, "cosine": 1.0})
+    assert "water.ice (w1_cm1, cosine)" in str(err.value)
+    assert "--insbench-thresholds=FILE" in str(err.value) and "conditions.thresholds" in str(err.value)
+    with pytest.raises(MissingThresholdError, match="it has: w1_cm1, cosine"):
+        t.get("water", "ice", "r2")
+    with pytest.raises(KeyError, match="cosine"):
+        t.judge("water", "ice", {"w1_cm1": 1.0})
+
+
+def test_a_new_system_gets_the_documented_default_and_says_so():
+    t = load_thresholds()
+    metrics = t.metrics("octane", "fingerprint")
+    assert set(metrics) == {"w1_cm1", "cosine", "peak_mae_cm1"}
+    assert all(m.rationale.startswith("DEFAULT") and m.system == "octane" for m in metrics.values())
+    assert t.is_default("octane", "fingerprint") and not t.is_default("hexane", "fingerprint")
+    # a pressure metric has no default: the message names what is missing
+    with pytest.raises(MissingThresholdError, match="blue_shift_fraction"):
+        t.get("octane", "pressure", "blue_shift_fraction")
+
+
+def test_user_file_is_merged_over_the_packaged_one(tmp_path):
+    user = write(tmp_path, """
+        schema_version = 1
+        [hexane.fingerprint.w1_cm1]
+        threshold = 5.0
+        unit = "cm-1"
+        direction = "max"
+        rationale = "stricter, for a release gate"
+        [octane.chain.cosine]
+        threshold = 0.9
+        unit = "1"
+        direction = "min"
+        rationale = "user's new system"
+        """)
+    t = load_thresholds(user=user)
+    assert t.get("hexane", "fingerprint", "w1_cm1").threshold == 5.0
+    assert t.get("hexane", "fingerprint", "cosine").threshold == load_thresholds().get(
+        "hexane", "fingerprint", "cosine").threshold  # the rest is kept
+    assert t.scoring == load_thresholds().scoring
+    assert set(t.metrics("octane", "chain")) == {"cosine"}
+    assert str(user) in t.source
+    with pytest.raises(ThresholdsError, match="does not exist"):
+        load_thresholds(user=tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('schema_version = 1\n[hexane.fingerprint.w1_cm1]\ntreshold = 5.0\nunit = "cm-1"\n'
+                   'direction = "max"\nrationale = "x"\n')
+    with pytest.raises(ThresholdsError, match=r"bad\.toml.*unknown key\(s\) treshold; did you mean 'threshold'"):
+        load_thresholds(user=bad)
+
+
+class _FakeFixture:
+    """Synthetic: the two attributes the loader reads from a fixture."""
+
+    def __init__(self, system, declared, path="synthetic/manifest.json"):
+        from types import SimpleNamespace
+
+        self.system = system
+        self.manifest = SimpleNamespace(raw={"conditions": {"thresholds": declared}}, path=path)
+
+
+def test_fixture_thresholds_sit_between_packaged_and_user(tmp_path):
+    declared = {"chain": {"w1_cm1": {"threshold": 12.0, "unit": "cm-1", "direction": "max",
+                                     "rationale": "declared by the (synthetic) fixture"}}}
+    t = load_thresholds(fixtures=[_FakeFixture("octane", declared)])
+    assert t.get("octane", "chain", "w1_cm1").threshold == 12.0 and not t.is_default("octane", "chain")
+    user = write(tmp_path, """
+        schema_version = 1
+        [octane.chain.w1_cm1]
+        threshold = 3.0
+        unit = "cm-1"
+        direction = "max"
+        rationale = "user wins"
+        """)
+    assert load_thresholds(user=user, fixtures=[_FakeFixture("octane", declared)]).get(
+        "octane", "chain", "w1_cm1").threshold == 3.0
+    broken = {"chain": {"w1_cm1": {"threshold": 12.0, "unit": "meV", "direction": "max", "rationale": "x"}}}
+    with pytest.raises(ThresholdsError, match=r"synthetic/manifest.json \(conditions.thresholds\).*meV"):
+        load_thresholds(fixtures=[_FakeFixture("octane", broken)])
 
 
 def test_user_file_with_overrides(tmp_path):

@@ -13,7 +13,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 HEXANE_DIR = REPO / "reference_data" / "hexane" / "1.0.0"
-RESOLUTION = {"instrument": "TOSCA", "version": "TOSCA", "model": "book", "note": "synthetic test"}
+RESOLUTION = {"instrument": "TOSCA", "version": "TOSCA", "model": "AbINS", "note": "synthetic test"}
 
 
 def isis_text(x: np.ndarray, y: np.ndarray, e: np.ndarray, title: str = "synthetic test spectrum") -> str:

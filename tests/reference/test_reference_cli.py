@@ -97,18 +97,18 @@ def test_import_through_cli(tmp_path: Path) -> None:
         "--structure", str(HEXANE_DIR / "geometry.in"), "--cell-measured", "--kind", "measured",
         "--instrument", "TOSCA", "--temperature-k", "10", "--citation", "synthetic test data",
         "--doi", "10.0000/synthetic", "--commit", "abcdef1", "--licence", "CC0",
-        "--formula", "C6H14", "--resolution", "TOSCA:TOSCA:book", "--dest", str(dest),
+        "--formula", "C6H14", "--resolution", "TOSCA:TOSCA:AbINS", "--dest", str(dest),
     )
     assert code == 0 and "imported synthetic 0.1.0" in out
     manifest = json.loads((dest / "synthetic" / "0.1.0" / "manifest.json").read_text())
     assert manifest["conditions"]["pressures_gpa"] == [0.5]
-    assert manifest["conditions"]["resolution"]["model"] == "book"
+    assert manifest["conditions"]["resolution"]["model"] == "AbINS"
     assert manifest["artefacts"][0]["source"]["doi"] == "10.0000/synthetic"
     assert manifest["artefacts"][1]["cell_is_measured"] is True
 
     code, _ = _run("import", "synthetic", "--version", "0.1.0", "--spectrum", str(spectrum),
                    "--instrument", "TOSCA", "--temperature-k", "10", "--citation", "c", "--licence", "l",
-                   "--formula", "X", "--resolution", "TOSCA:TOSCA:book", "--dest", str(dest))
+                   "--formula", "X", "--resolution", "TOSCA:TOSCA:AbINS", "--dest", str(dest))
     assert code == 2  # exists
 
 
@@ -118,7 +118,7 @@ def test_import_computed_through_cli(tmp_path: Path, capsys: pytest.CaptureFixtu
     spectrum.write_text(isis_text(x, y, e))
     common = ["import", "synthetic", "--version", "0.1.0", "--spectrum", str(spectrum), "--kind", "computed",
               "--instrument", "TOSCA", "--citation", "c", "--licence", "l", "--formula", "X",
-              "--resolution", "TOSCA:TOSCA:book", "--dest", str(tmp_path / "rd"),
+              "--resolution", "TOSCA:TOSCA:AbINS", "--dest", str(tmp_path / "rd"),
               "--temperature-k", "5"]
     code, _ = _run(*common)
     assert code == 2
@@ -126,3 +126,23 @@ def test_import_computed_through_cli(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "method" in err and "insbench reference import:" in err
     code, _ = _run(*common, "--method", "synthetic", "--settings", '{"mesh": [1, 1, 1]}')
     assert code == 0
+
+
+def test_import_refuses_a_resolution_model_resins_cannot_evaluate(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: "TOSCA:TOSCA:book" was suggested and imported, then failed mid-benchmark."""
+    x, y, e = synthetic_arrays()
+    spectrum = tmp_path / "synthetic.dat"
+    spectrum.write_text(isis_text(x, y, e))
+    code, _ = _run("import", "synthetic", "--version", "0.1.0", "--spectrum", str(spectrum),
+                   "--instrument", "TOSCA", "--temperature-k", "10", "--citation", "c", "--licence", "l",
+                   "--formula", "X", "--resolution", "TOSCA:TOSCA:book", "--dest", str(tmp_path / "rd"))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "TOSCA:TOSCA:book" in err and "cannot be evaluated by resins" in err
+    assert "--resolution TOSCA:TOSCA:AbINS" in err
+    assert not (tmp_path / "rd" / "synthetic").exists()
+    code, _ = _run("import", "synthetic", "--version", "0.1.0", "--spectrum", str(spectrum),
+                   "--instrument", "TOSCA", "--temperature-k", "10", "--citation", "c", "--licence", "l",
+                   "--formula", "X", "--dest", str(tmp_path / "rd"))
+    assert code == 2 and "--resolution TOSCA:TOSCA:AbINS" in capsys.readouterr().err  # the suggestion works

@@ -1,12 +1,24 @@
-"""Pass/fail thresholds for the spectral metrics, read from a TOML file.
+"""Pass/fail thresholds for the spectral metrics, read from TOML (schema: pydantic v2).
 
-The packaged file is ``insbench/thresholds.toml``; a user can point
-:func:`load_thresholds` at their own file of the same layout::
+Where a (system, window)'s thresholds come from, first match wins, metric by metric:
+
+1. a user file, ``pytest --insbench-thresholds=FILE`` (``load_thresholds(user=FILE)``),
+   merged over everything below: it may hold only the tables it changes;
+2. the fixture itself: ``conditions.thresholds`` in its manifest
+   (``{"<window>": {"<metric>": {threshold, unit, direction, rationale}}}``);
+3. the packaged file ``insbench/thresholds.toml``;
+4. ``[default.<metric>]`` of the packaged file, for any window of a system that none of
+   the above covers (a newly imported system); its rationale says it is the default.
+
+Layout (the packaged file and a user file alike)::
 
     schema_version = 1
 
-    [scoring]                      # default ScoringSettings (every field)
+    [scoring]                      # default ScoringSettings (every field, in the packaged file)
     background_form = "linear"
+    ...
+
+    [default.<metric>]             # thresholds for a window nothing else covers
     ...
 
     [<system>.<window>]            # e.g. [hexane.fingerprint]
@@ -18,30 +30,31 @@ The packaged file is ``insbench/thresholds.toml``; a user can point
     unit = "cm-1"                  # "1" for dimensionless
     direction = "max"              # "max": value <= threshold passes; "min": value >= threshold
     rationale = "one line: why this number"
+
+Unknown keys are errors naming the key, with the closest allowed one.
 """
 
 from __future__ import annotations
 
+import copy
+import difflib
 import math
-import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, ValidationError, field_validator
 
 from insbench._toml import read_declarative_toml
 
 from .settings import ScoringSettings
 
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - Python 3.10
-    pass
-
 SCHEMA_VERSION = 1
 DIRECTIONS = {"max": "<=", "min": ">="}
-_METRIC_KEYS = {"threshold", "unit", "direction", "rationale"}
+_METRIC_KEYS = ("threshold", "unit", "direction", "rationale")
 _WINDOW_RESERVED = {"window_cm1", "scoring"}
+DEFAULT_TABLE = "default"
 
 
 class ThresholdsError(ValueError):
@@ -102,42 +115,136 @@ class Threshold:
         unit = "" if self.unit == "1" else f" {self.unit}"
         limit = f"{_fmt(self.threshold)}{unit}"
         if value is None or not math.isfinite(float(value)):
-            message = f"{self.metric} = {value} is not a finite number; needs {DIRECTIONS[self.direction]} {limit} (fail)"
-            return Judgement(
-                self.metric,
-                False,
-                float("nan"),
-                self.threshold,
-                self.direction,
-                self.unit,
-                None,
-                message,
-            )
+            message = (f"{self.metric} = {value} is not a finite number; needs "
+                       f"{DIRECTIONS[self.direction]} {limit} (fail)")
+            return Judgement(self.metric, False, float("nan"), self.threshold, self.direction, self.unit,
+                             None, message)
         value = float(value)
-        margin = (
-            self.threshold - value
-            if self.direction == "max"
-            else value - self.threshold
-        )
+        margin = self.threshold - value if self.direction == "max" else value - self.threshold
         passed = margin >= 0.0
-        if passed:
-            op = DIRECTIONS[self.direction]
-        else:
-            op = ">" if self.direction == "max" else "<"
+        op = DIRECTIONS[self.direction] if passed else (">" if self.direction == "max" else "<")
         verdict = "pass" if passed else "fail"
         message = f"{self.metric} = {_fmt(value)}{unit} {op} {limit} ({verdict}, margin {_fmt(margin)})"
-        return Judgement(
-            self.metric,
-            passed,
-            value,
-            self.threshold,
-            self.direction,
-            self.unit,
-            margin,
-            message,
-        )
+        return Judgement(self.metric, passed, value, self.threshold, self.direction, self.unit, margin, message)
 
 
+# ---------------------------------------------------------------- the file schema
+class MetricSpec(BaseModel):
+    """``[<system>.<window>.<metric>]``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: StrictFloat | StrictInt
+    unit: str
+    direction: str
+    rationale: str
+
+    @field_validator("threshold")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value!r}")
+        return float(value)
+
+    @field_validator("direction")
+    @classmethod
+    def _direction(cls, value: str) -> str:
+        if value not in DIRECTIONS:
+            raise ValueError(f'= {value!r}; use "max" (value <= threshold) or "min" (value >= threshold)')
+        return value
+
+    @field_validator("unit", "rationale")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a non-empty string")
+        return value
+
+
+class WindowSpec(BaseModel):
+    """``[<system>.<window>]``: optional ``window_cm1`` and ``scoring``, then metric tables."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, MetricSpec]
+
+    window_cm1: tuple[StrictFloat | StrictInt, StrictFloat | StrictInt] | None = None
+    scoring: dict[str, Any] = {}
+
+    @field_validator("window_cm1")
+    @classmethod
+    def _ordered(cls, value):
+        if value is not None and not value[0] < value[1]:
+            raise ValueError(f"must be [lo, hi] in cm-1 with lo < hi, got {list(value)!r}")
+        return value
+
+    @property
+    def metrics(self) -> dict[str, MetricSpec]:
+        return dict(self.__pydantic_extra__ or {})
+
+
+class ThresholdsFile(BaseModel):
+    """The whole file: ``schema_version``, ``[scoring]``, ``[default]``, then one table per system."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, dict[str, WindowSpec]]
+
+    schema_version: int
+    scoring: dict[str, Any] | None = None
+    default: WindowSpec | None = None
+
+
+def _explain(error: ValidationError, source: str) -> ThresholdsError:
+    """One line per problem, naming the key path; unknown keys get a did-you-mean."""
+    lines = []
+    for problem in error.errors(include_url=False):
+        loc = [str(p) for p in problem["loc"]]
+        key = ".".join(loc) or "(top level)"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        kind = problem["type"]
+        if kind == "extra_forbidden":
+            close = difflib.get_close_matches(loc[-1], _METRIC_KEYS, n=1)
+            parent = ".".join(loc[:-1])
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            lines.append(f"{parent} has unknown key(s) {loc[-1]}{hint} (allowed: {', '.join(sorted(_METRIC_KEYS))})")
+        elif kind == "missing":
+            lines.append(f"{'.'.join(loc[:-1])} is missing {loc[-1]}")
+        elif kind in ("dict_type", "model_type"):
+            lines.append(f"{key} must be a table")
+        elif loc and loc[-1] == "threshold" or (len(loc) > 1 and loc[-2] == "threshold"):
+            key = ".".join(loc[: loc.index("threshold") + 1])
+            lines.append(f"{key} must be a finite number, got {problem.get('input')!r}")
+        elif message.startswith("="):
+            lines.append(f"{key} {message}")
+        else:
+            lines.append(f"{key}: {message}" if not message.startswith("must") else f"{key} {message}")
+    return ThresholdsError(f"{source}: " + "; ".join(dict.fromkeys(lines)))
+
+
+def _validate(data: Mapping[str, Any], source: str) -> ThresholdsFile:
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise ThresholdsError(f"{source}: schema_version is {data.get('schema_version')!r}, "
+                              f"expected {SCHEMA_VERSION}")
+    try:
+        parsed = ThresholdsFile.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, source) from None
+    for system, windows in (parsed.__pydantic_extra__ or {}).items():
+        for window, spec in windows.items():
+            _check_window(source, f"{system}.{window}", spec)
+    if parsed.default is not None:
+        _check_window(source, DEFAULT_TABLE, parsed.default)
+    return parsed
+
+
+def _check_window(source: str, key: str, spec: WindowSpec) -> None:
+    if not spec.metrics:
+        raise ThresholdsError(f"{source}: {key} has no metric thresholds")
+    for metric, limit in spec.metrics.items():
+        if metric.endswith("_cm1") and limit.unit != "cm-1":
+            raise ThresholdsError(f"{source}: {key}.{metric}.unit is {limit.unit!r} but the metric name says cm-1")
+
+
+# ---------------------------------------------------------------- loaded thresholds
 @dataclass(frozen=True)
 class _WindowEntry:
     window_cm1: tuple[float, float] | None
@@ -145,13 +252,23 @@ class _WindowEntry:
     metrics: Mapping[str, Threshold]
 
 
+def _entry(system: str, window: str, spec: WindowSpec, default: bool = False) -> _WindowEntry:
+    prefix = ("DEFAULT for a window without thresholds of its own (set them in the fixture or with "
+              "--insbench-thresholds=FILE): ") if default else ""
+    metrics = {m: Threshold(system, window, m, float(v.threshold), v.unit, v.direction, prefix + v.rationale)
+               for m, v in spec.metrics.items()}
+    window_cm1 = None if spec.window_cm1 is None else (float(spec.window_cm1[0]), float(spec.window_cm1[1]))
+    return _WindowEntry(window_cm1, dict(spec.scoring), metrics)
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """All thresholds of one file, plus its scoring settings. Build with :func:`load_thresholds`."""
+    """All thresholds in force, plus the scoring settings. Build with :func:`load_thresholds`."""
 
     source: str
     scoring: ScoringSettings
     entries: Mapping[str, Mapping[str, _WindowEntry]] = field(repr=False)
+    default: WindowSpec | None = field(default=None, repr=False)
 
     def _available(self) -> str:
         parts = []
@@ -164,10 +281,18 @@ class Thresholds:
         try:
             return self.entries[system][window]
         except KeyError:
+            if self.default is not None:
+                return _entry(system, window, self.default, default=True)
             raise MissingThresholdError(
                 f"no thresholds for system {system!r}, window {window!r} in {self.source}; "
-                f"available: {self._available()}"
+                f"available: {self._available()}. Fix: add [{system}.{window}.<metric>] tables "
+                f"(threshold, unit, direction, rationale) to a file given with --insbench-thresholds=FILE, "
+                f"or declare conditions.thresholds in the fixture"
             ) from None
+
+    def is_default(self, system: str, window: str) -> bool:
+        """True if (system, window) is judged by the ``[default]`` thresholds."""
+        return window not in self.entries.get(system, {}) and self.default is not None
 
     def get(self, system: str, window: str, metric: str) -> Threshold:
         """The threshold of ``metric`` for (``system``, ``window``)."""
@@ -187,19 +312,13 @@ class Thresholds:
         """The window (lo, hi) in cm-1 the thresholds were set for, if the file says."""
         return self._entry(system, window).window_cm1
 
-    def scoring_settings(
-        self, system: str | None = None, window: str | None = None
-    ) -> ScoringSettings:
+    def scoring_settings(self, system: str | None = None, window: str | None = None) -> ScoringSettings:
         """[scoring] with the (system, window) overrides applied, if given."""
         if system is None or window is None:
             return self.scoring
-        return ScoringSettings.from_mapping(
-            self._entry(system, window).scoring, base=self.scoring
-        )
+        return ScoringSettings.from_mapping(self._entry(system, window).scoring, base=self.scoring)
 
-    def judge(
-        self, system: str, window: str, values: Mapping[str, float]
-    ) -> dict[str, Judgement]:
+    def judge(self, system: str, window: str, values: Mapping[str, float]) -> dict[str, Judgement]:
         """Judge every thresholded metric of (system, window) found in ``values``.
 
         A thresholded metric missing from ``values`` raises KeyError naming it.
@@ -207,129 +326,68 @@ class Thresholds:
         out = {}
         for metric, threshold in self._entry(system, window).metrics.items():
             if metric not in values:
-                raise KeyError(
-                    f"no value for metric {metric!r} (thresholded in {system}.{window})"
-                )
+                raise KeyError(f"no value for metric {metric!r} (thresholded in {system}.{window})")
             out[metric] = threshold.judge(values[metric])
         return out
 
 
-def _parse_metric(
-    where: str, system: str, window: str, metric: str, raw: Any
-) -> Threshold:
-    if not isinstance(raw, dict):
-        raise ThresholdsError(f"{where}: {system}.{window}.{metric} must be a table")
-    missing = sorted(_METRIC_KEYS - set(raw))
-    unknown = sorted(set(raw) - _METRIC_KEYS)
-    key = f"{system}.{window}.{metric}"
-    if missing:
-        raise ThresholdsError(f"{where}: {key} is missing {', '.join(missing)}")
-    if unknown:
-        raise ThresholdsError(
-            f"{where}: {key} has unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_METRIC_KEYS))}"
-        )
-    if raw["direction"] not in DIRECTIONS:
-        raise ThresholdsError(
-            f'{where}: {key}.direction = {raw["direction"]!r}; use "max" (value <= threshold) '
-            'or "min" (value >= threshold)'
-        )
-    value = raw["threshold"]
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-    ):
-        raise ThresholdsError(
-            f"{where}: {key}.threshold must be a finite number, got {value!r}"
-        )
-    for name in ("unit", "rationale"):
-        if not isinstance(raw[name], str) or not raw[name].strip():
-            raise ThresholdsError(f"{where}: {key}.{name} must be a non-empty string")
-    if metric.endswith("_cm1") and raw["unit"] != "cm-1":
-        raise ThresholdsError(
-            f"{where}: {key}.unit is {raw['unit']!r} but the metric name says cm-1"
-        )
-    return Threshold(
-        system,
-        window,
-        metric,
-        float(value),
-        raw["unit"],
-        raw["direction"],
-        raw["rationale"],
-    )
-
-
-def _parse_window(where: str, system: str, window: str, raw: Any) -> _WindowEntry:
-    key = f"{system}.{window}"
-    if not isinstance(raw, dict):
-        raise ThresholdsError(f"{where}: {key} must be a table of metrics")
-    window_cm1 = None
-    if "window_cm1" in raw:
-        w = raw["window_cm1"]
-        if not (
-            isinstance(w, list)
-            and len(w) == 2
-            and all(isinstance(v, (int, float)) for v in w)
-            and w[0] < w[1]
-        ):
-            raise ThresholdsError(
-                f"{where}: {key}.window_cm1 must be [lo, hi] in cm-1 with lo < hi, got {w!r}"
-            )
-        window_cm1 = (float(w[0]), float(w[1]))
-    scoring = raw.get("scoring", {})
-    if not isinstance(scoring, dict):
-        raise ThresholdsError(
-            f"{where}: {key}.scoring must be a table of ScoringSettings overrides"
-        )
-    metrics = {
-        m: _parse_metric(where, system, window, m, v)
-        for m, v in raw.items()
-        if m not in _WINDOW_RESERVED
-    }
-    if not metrics:
-        raise ThresholdsError(f"{where}: {key} has no metric thresholds")
-    return _WindowEntry(window_cm1, dict(scoring), metrics)
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` merged into a copy of ``base``: tables merge key by key, a metric table is replaced whole."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict) and "threshold" not in value:
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def parse_thresholds(data: Mapping[str, Any], source: str) -> Thresholds:
     """Validate the parsed TOML ``data`` and build :class:`Thresholds` (``source`` names it in errors)."""
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise ThresholdsError(
-            f"{source}: schema_version is {data.get('schema_version')!r}, expected {SCHEMA_VERSION}"
-        )
-    if "scoring" not in data or not isinstance(data["scoring"], dict):
-        raise ThresholdsError(
-            f"{source}: needs a [scoring] table with the default ScoringSettings"
-        )
+    parsed = _validate(data, source)
+    if parsed.scoring is None:
+        raise ThresholdsError(f"{source}: needs a [scoring] table with the default ScoringSettings")
     try:
-        scoring = ScoringSettings.from_mapping(data["scoring"])
+        scoring = ScoringSettings.from_mapping(parsed.scoring)
     except (TypeError, ValueError) as exc:
         raise ThresholdsError(f"{source}: [scoring]: {exc}") from exc
-    entries: dict[str, dict[str, _WindowEntry]] = {}
-    for system, windows in data.items():
-        if system in ("schema_version", "scoring"):
-            continue
-        if not isinstance(windows, dict):
-            raise ThresholdsError(
-                f"{source}: top-level key {system!r} must be a table of windows"
-            )
-        entries[system] = {
-            w: _parse_window(source, system, w, raw) for w, raw in windows.items()
-        }
-    thresholds = Thresholds(source, scoring, entries)
+    entries = {system: {w: _entry(system, w, spec) for w, spec in windows.items()}
+               for system, windows in (parsed.__pydantic_extra__ or {}).items()}
+    thresholds = Thresholds(source, scoring, entries, parsed.default)
     for system, windows in entries.items():  # check overrides now, not at first use
         for window in windows:
             try:
                 thresholds.scoring_settings(system, window)
             except (TypeError, ValueError) as exc:
-                raise ThresholdsError(
-                    f"{source}: {system}.{window}.scoring: {exc}"
-                ) from exc
+                raise ThresholdsError(f"{source}: {system}.{window}.scoring: {exc}") from exc
     return thresholds
 
 
-def load_thresholds(path: str | Path | None = None) -> Thresholds:
-    """Read and validate a thresholds file (default: the one shipped with insbench)."""
+def fixture_thresholds(fixture) -> dict[str, Any]:
+    """The ``conditions.thresholds`` a fixture declares, as a thresholds-file layer (may be empty)."""
+    declared = (fixture.manifest.raw.get("conditions") or {}).get("thresholds")
+    return {fixture.system: declared} if declared else {}
+
+
+def load_thresholds(path: str | Path | None = None, *, user: str | Path | None = None,
+                    fixtures: Iterable[Any] = ()) -> Thresholds:
+    """Read and validate thresholds: ``path`` (default: the packaged file), then each fixture's
+    declared thresholds, then the ``user`` file, each merged over the ones before."""
     data, source = read_declarative_toml("thresholds.toml", path, ThresholdsError)
-    return parse_thresholds(data, source)
+    _validate(data, source)
+    sources = [source]
+    for fixture in fixtures:
+        layer = fixture_thresholds(fixture)
+        if layer:
+            where = f"{fixture.manifest.path} (conditions.thresholds)"
+            _validate({"schema_version": SCHEMA_VERSION, **layer}, where)
+            data = _merge(data, layer)
+            sources.append(where)
+    if user is not None:
+        if not Path(user).is_file():
+            raise ThresholdsError(f"--insbench-thresholds: {user} does not exist")
+        user_data, user_source = read_declarative_toml("thresholds.toml", user, ThresholdsError)
+        _validate(user_data, user_source)
+        data = _merge(data, {k: v for k, v in user_data.items() if k != "schema_version"})
+        sources.append(user_source)
+    return parse_thresholds(data, " + ".join(sources))

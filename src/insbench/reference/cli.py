@@ -70,7 +70,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     imp.add_argument("--formula", help="molecular formula (required for a new system)")
     imp.add_argument("--description", help="fixture description")
     imp.add_argument("--resolution", type=_resolution_arg, metavar="INSTRUMENT:VERSION:MODEL",
-                     help="resolution model (required for a new system), e.g. TOSCA:TOSCA:book")
+                     help="resolution model (required for a new system), e.g. TOSCA:TOSCA:AbINS")
     imp.add_argument("--energy-unit", choices=("cm-1", "meV"), default="cm-1",
                      help="unit of X in Mantid ASCII files")
     imp.add_argument("--base-version", help="carry over this version's artefacts and conditions")
@@ -103,7 +103,7 @@ def _json_object(text: str) -> dict[str, Any]:
 def _resolution_arg(text: str) -> dict[str, str]:
     parts = text.split(":")
     if len(parts) != 3 or not all(parts):
-        raise argparse.ArgumentTypeError(f"{text!r}: expected INSTRUMENT:VERSION:MODEL, e.g. TOSCA:TOSCA:book")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected INSTRUMENT:VERSION:MODEL, e.g. TOSCA:TOSCA:AbINS")
     return {"instrument": parts[0], "version": parts[1], "model": parts[2],
             "note": "given with insbench reference import --resolution"}
 

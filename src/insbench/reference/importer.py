@@ -39,6 +39,7 @@ from insbench.reference.schema import (
     SYSTEM_PATTERN,
     parse_manifest,
 )
+from insbench.reference.resolution import SUGGESTED, check_resolution
 from insbench.reference.semver import is_semver
 
 _NOT_RECORDED = "not recorded at import; see the source"
@@ -116,7 +117,7 @@ def import_fixture(
         formula=formula, conditions=dict(conditions or {}), extra=dict(artefact_fields or {}),
         energy_unit=spectrum_energy_unit, peaks=None if peaks is None else Path(peaks),
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    dest_root.mkdir(parents=True, exist_ok=True)
     # Staged as <dest_root>/.import-XXXX/<system>/<version> so the directory names
     # already match the manifest, on the same filesystem so the final move is a rename.
     scratch = Path(tempfile.mkdtemp(prefix=".import-", dir=dest_root))
@@ -129,6 +130,7 @@ def import_fixture(
         load_fixture_dir(staging)
         if target.exists():
             shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)  # only now: a refused import leaves nothing
         staging.rename(target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -365,8 +367,8 @@ def _conditions(base: Fixture | None, req: _Request, spans: list[tuple[float, fl
         if "resolution" not in req.conditions:
             raise ReferenceImportError(
                 "a new system needs a resolution model: pass conditions={'resolution': {'instrument': "
-                "'TOSCA', 'version': 'TOSCA', 'model': 'book', 'note': '...'}} (CLI: --resolution "
-                "INSTRUMENT:VERSION:MODEL), or import on top of an existing version with base_version"
+                "'TOSCA', 'version': 'TOSCA', 'model': 'AbINS', 'note': '...'}} (CLI: --resolution "
+                f"{SUGGESTED}), or import on top of an existing version with base_version"
             )
         cond = {"instrument": req.instrument, "temperature_k": req.temperature_k}
         if req.temperature_k is None and "temperature_note" in req.extra:
@@ -376,6 +378,8 @@ def _conditions(base: Fixture | None, req: _Request, spans: list[tuple[float, fl
             cond["energy_window_cm1"] = window
             cond["scoring_windows_cm1"] = {"full": list(window)}
     cond.update(copy.deepcopy(req.conditions))
+    if "resolution" in req.conditions:
+        check_resolution(cond["resolution"])
     pressures = [float(p) for p in cond.get("pressures_gpa", [])] + [p for _, p in req.spectra]
     unique: list[float] = []
     for p in sorted(pressures):

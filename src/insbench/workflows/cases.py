@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from insbench.metrics.thresholds import MissingThresholdError
 from insbench.physics.relax import CELL_MODES
 from insbench.workflows.pipeline import SpectralCase
 
@@ -95,6 +96,7 @@ class SpectralItem:
     window: str
     metric: str
     missing: str = ""  # non-empty: the reference is a declared but empty slot; says how to fill it
+    problem: str = ""  # non-empty: the item cannot be judged (e.g. no threshold); the test ERRORs with it
 
     @property
     def id(self) -> str:
@@ -126,7 +128,12 @@ def spectral_items(fixture, thresholds, cell_mode_option: str = "both") -> list[
             for mode in cell_modes_for(cell_measured, structure_pressure, pressure, cell_mode_option):
                 case = SpectralCase(fixture.system, pressure, mode)  # type: ignore[arg-type]
                 for window in fixture.conditions.scoring_windows_cm1:
-                    for metric in thresholds.metrics(fixture.system, window):
+                    try:
+                        metrics = list(thresholds.metrics(fixture.system, window))
+                    except MissingThresholdError as error:  # this system only: the others still run
+                        items.append(SpectralItem(case, kind, window, "thresholds", problem=str(error)))
+                        continue
+                    for metric in metrics:
                         items.append(SpectralItem(case, kind, window, metric))
     for slot in getattr(fixture, "slots", ()):
         if slot.role != "spectrum" or slot.kind != "measured":

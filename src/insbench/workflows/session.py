@@ -32,6 +32,7 @@ class InsbenchOptions:
     level: str = "standard"
     threads: int | None = None
     device: str = "auto"
+    thresholds_path: str | None = None  # --insbench-thresholds: merged over the packaged file
 
     @classmethod
     def from_config(cls, config) -> "InsbenchOptions":
@@ -45,6 +46,7 @@ class InsbenchOptions:
             level=config.getoption("--insbench-level"),
             threads=_threads_option(config),
             device=config.getoption("--insbench-device"),
+            thresholds_path=config.getoption("--insbench-thresholds", None),
         )
 
 
@@ -124,7 +126,9 @@ class InsbenchSession:
         self.session_id = session_id
         self.cache = Cache(options.cache_dir, enabled=options.use_cache)
         self.store = ResultsStore(Path(options.results_dir))
-        self.thresholds = load_thresholds()
+        from insbench.workflows.cases import installed_fixtures
+
+        self.thresholds = load_thresholds(user=options.thresholds_path, fixtures=installed_fixtures())
         self.progress = ProgressPrinter(write or _pytest_writer(config))
         # resolve now so that an unknown name or a missing file fails before collection
         self.specs = {name: resolve_mlip(name) for name in options.mlip_names}
