@@ -123,6 +123,11 @@ def _xdist_loadgroup(config: pytest.Config) -> None:
 
     from insbench.workflows.parallel import wants_loadgroup
 
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # a worker: xdist suffixes nodeids with the group if told to
+        if workerinput.get("insbench_loadgroup"):
+            config.option.loadgroup = True
+        return
     explicit = [*config.invocation_params.args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
     if wants_loadgroup(getattr(config.option, "dist", None), explicit):
         config.option.dist = "loadgroup"
@@ -141,11 +146,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.xdist_group(name))
 
 
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def pytest_collection_modifyitems_xdist_ids(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if getattr(config.option, "loadgroup", False):
+        from insbench.workflows.parallel import ensure_group_suffix
+
+        for item in items:
+            ensure_group_suffix(item)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:  # pytest-xdist: share one session id with workers
     session = node.config.stash.get(SESSION_KEY, None)
     if session is not None:
         node.workerinput["insbench_session_id"] = session.session_id
+        node.workerinput["insbench_loadgroup"] = node.config.getoption("dist", None) == "loadgroup"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -45,3 +45,25 @@ def wants_loadgroup(dist: str | None, explicit_args: list[str]) -> bool:
     if dist != "load":
         return False
     return not any(str(arg).startswith(("--dist", "-d")) for arg in explicit_args)
+
+
+def ensure_group_suffix(item) -> None:
+    """Make sure a worker's test id ends in ``@group``, the way ``--dist loadgroup`` reads it.
+
+    pytest-xdist 3.8 appends the suffix by setting ``item._nodeid``, which pytest >= 9.2 no
+    longer reads (it keeps the id in ``item._id``), so without this every test would be
+    its own group. Runs after xdist's own hook and does nothing where xdist succeeded.
+    """
+    names = sorted({str(m.args[0]) if m.args else str(m.kwargs.get("name", "default"))
+                    for m in item.iter_markers("xdist_group")})
+    if not names:
+        return
+    suffix = "@" + "_".join(names)
+    if item.nodeid.endswith(suffix):
+        return
+    if hasattr(item, "_id"):
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(item.nodeid + suffix)
+    else:  # pragma: no cover - older pytest, where xdist's own suffix works
+        item._nodeid = item.nodeid + suffix
