@@ -402,3 +402,20 @@ def test_required_metric_absent_from_a_case_fails(tmp_path, capsys):
     gate = _gate(tmp_path, MD_GATE.replace('["rdf_w1_a"]', '["rdf_w1_a", "msd_a2"]'))
     assert main(["gate", str(results), str(gate)]) == 1
     assert "missing: no result for msd_a2 in this case (judged: rdf_w1_a)" in capsys.readouterr().out
+
+
+def test_interval_gate_on_a_record_whose_settings_cannot_be_reread_fails_and_says_why(synthetic_results, tmp_path):
+    import json
+
+    from insbench.results.records import record_path
+
+    path = record_path(synthetic_results, "synthetic-good", "hexane", "spectra")
+    record = json.loads(path.read_text())
+    for window in record["cases"][CASE]["windows"].values():
+        window["scores"]["settings"]["no_such_setting"] = 1.0  # as if written by another insbench
+    path.write_text(json.dumps(record))
+    text = _passing(synthetic_results).replace("[[require]]", "[gate]\nuse_interval = true\nn_resamples = 4\n\n[[require]]")
+    outcome = evaluate_gate(load_gate(_gate(tmp_path, text)), load_index(synthetic_results), ["synthetic-good"])
+    [check] = outcome.checks
+    assert not check.passed
+    assert "interval required but not available: the stored scoring settings cannot be re-used" in check.message

@@ -77,6 +77,7 @@ def _bootstrap_args(parser: argparse.ArgumentParser) -> None:
 
 def leaderboard_command(args: argparse.Namespace) -> int:
     from insbench.results.leaderboard import build_leaderboard, write_leaderboard
+    from insbench.results.leaderboard_render import key_parts
     from insbench.results.store_index import load_indexes
 
     try:
@@ -92,8 +93,15 @@ def leaderboard_command(args: argparse.Namespace) -> int:
     board = build_leaderboard(index, n_resamples=args.n_resamples, seed=args.seed,
                               confidence=args.confidence, title=args.title)
     paths = write_leaderboard(board, args.out)
-    for row in board.rows:
-        print(f"{row.rank:>3}  {row.model:<24} passed {row.n_passed}/{row.n_columns}  S {row.composite:+.3f}")
+    for number, table in enumerate(board.tables, start=1):
+        print(f"table {number} of {len(board.tables)}: {'; '.join(key_parts(table.key))}")
+        for row in table.rows:
+            rank = "-" if row.rank is None else str(row.rank)
+            counted = ("nothing counted" if row.pass_fraction is None else
+                       f"passed {row.n_passed}/{row.n_run} run (P {row.pass_fraction:.2f})  "
+                       f"coverage {row.n_run}/{row.n_columns}  S {row.composite:+.3f}")
+            extra = f"  self-reference {row.n_self_reference} (not counted)" if row.n_self_reference else ""
+            print(f"{rank:>5}  {row.model:<24} {counted}{extra}")
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0

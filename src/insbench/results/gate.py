@@ -266,6 +266,9 @@ class _Judge:
                                                 fixture_loader=self.fixture_loader)
             except BootstrapUnavailable as error:
                 self.memo[key] = error
+            except (ValueError, KeyError, TypeError) as error:  # stored settings this insbench cannot re-read
+                self.memo[key] = BootstrapUnavailable(
+                    f"the stored scoring settings cannot be re-used by this insbench ({error}); re-run the case")
         result = self.memo[key]
         if isinstance(result, BootstrapUnavailable):
             return None, str(result)

@@ -183,8 +183,12 @@ def declared_metrics(thresholds_path: str | Path | None = None,
                 name: DeclaredMetric(name, t.direction, t.unit)
                 for name, t in thresholds.metrics(system, window).items()
             }
-    md_metrics = {name: DeclaredMetric(name, t.direction, t.unit) for name, t in md.tolerances.items()}
-    for system in {*md.systems, *(s for _f, s in sections)}:
+    md_metrics: dict[str, DeclaredMetric] = {}
+    for level in md.levels:  # every level judges the same metrics; levels override thresholds only
+        for name, tolerance in md.tolerances_for("-", level).items():
+            # a drift tolerance (|slope| <= noise-aware allowance) has no direction field: it is "max"
+            md_metrics.setdefault(name, DeclaredMetric(name, getattr(tolerance, "direction", "max"), tolerance.unit))
+    for system in {s for _f, s in sections}:
         sections[("md", system)] = {"-": md_metrics}
     return Declared(sections, tuple(md.levels), f"{thresholds.source}; {md.source}")
 
