@@ -54,9 +54,9 @@ def procedure(summary: dict) -> str:
     c = summary["counts"]
     return (f"Crystal structure prediction, scripts/predict_structure.py (version 2, seed {s['seed']}; "
             "docs/structure-prediction.md): pyxtal rigid-molecule packings in P2_1/c, P-1, P2_12_12_1, C2/c, Pbca, "
-            f"Pna2_1, P2_1 with Z' = 1 and 2 ({c['generated']} generated of {c['planned']} planned); mace-tiny "
-            f"pre-screen (FIRE, cell included, symmetry kept, at most {s['prescreen_steps']} steps); SevenNet-0+D3 "
-            f"single points to order them; converged final relaxations (BFGS, FrechetCellFilter, FixSymmetry, "
+            f"Pna2_1, P2_1 with Z' = 1 and 2 ({c['generated']} generated of {c['planned']} planned); pre-screen "
+            f"by a short SevenNet-0+D3 FIRE relaxation (cell included, symmetry kept, {s['prescreen_steps']} steps) "
+            f"whose energy orders them; converged final relaxations (BFGS, FrechetCellFilter, FixSymmetry, "
             f"fmax {s['fmax']} eV/A including the cell) with SevenNet-0+D3 and, independently, CHGNet+D3 "
             f"({c.get('converged_sevennet-0+d3', 0)} and {c.get('converged_chgnet+d3', 0)} converged); selection "
             "rule declared before results (lowest SevenNet-0+D3 energy among herringbone + bilayer packings within "
@@ -217,6 +217,8 @@ def publish(csp_dir: Path, version: str, next_version: str, k: int, sensitivity:
                  f"({summary['selection']['rule_outcome']}); herringbone angle {d['herringbone_angle_deg']} deg, "
                  f"herringbone {d['herringbone']}, bilayer {d['bilayer']}. Not the measured (CCDC) structure.",
                  units={"length": "angstrom"}, pressure_gpa=0.0, cell_is_measured=False, procedure=proc,
+                 settings={"self_reference_models": {
+                     "sevennet-0+d3": "the structure was pre-screened, relaxed and selected with SevenNet-0+D3"}},
                  pressure_note="Relaxed at 0 GPa (static, no zero-point or thermal expansion).",
                  temperature_note="Static lattice (0 K, no zero-point energy)."),
         artefact(staging / "candidates.json", "candidates_top", "other", "predicted", "json",
@@ -256,8 +258,8 @@ def publish(csp_dir: Path, version: str, next_version: str, k: int, sensitivity:
                         "reference: the 1.0.0 reference was made on another structure and has not been rebuilt on "
                         "this one (declared slots say so)."),
         "formula": "C4H2I2S", "conditions": base["conditions"], "artefacts": arts,
-        "notes": ("Nothing here is measured. The structure is selected with SevenNet-0+D3 energies (pre-screened with "
-                  "its distillate mace-tiny): results of those models on this fixture are self-reference. "
+        "notes": ("Nothing here is measured. The structure is pre-screened and selected with SevenNet-0+D3 energies: "
+                  "results of sevennet-0+d3 on this fixture are self-reference (structure_predicted.settings). "
                   f"Slots to fill: {next_version} via `insbench reference import {SYSTEM} --version {next_version} "
                   f"--base-version {version} ...`."),
         "slots": slots(version, next_version),
