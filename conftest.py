@@ -13,7 +13,8 @@ settings.register_profile("default", deadline=None, max_examples=50, derandomize
 settings.register_profile("thorough", deadline=None, max_examples=500)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
-# Tiny-matrix BLAS calls dominate the toy physics tests; see insbench.workflows.session.limit_blas_threads.
-from insbench.workflows.session import limit_blas_threads  # noqa: E402
+# insbench's own test suite only (not the installed plugin): tiny-matrix BLAS calls dominate the toy
+# physics tests; see insbench.workflows.session.ThreadLimits.
+from insbench.workflows.session import ThreadLimits  # noqa: E402
 
-limit_blas_threads()
+ThreadLimits().apply()

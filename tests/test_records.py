@@ -38,7 +38,7 @@ def test_a_case_is_written_with_its_comparability_block(tmp_path):
 def test_comparability_has_every_field_the_leaderboard_needs():
     assert list(Comparability.model_fields) == [
         "md_level", "supercell_min_length_a", "cell_mode", "fixture", "scoring_settings_sha256",
-        "insbench_version", "multiphonon_orders", "self_reference",
+        "insbench_version", "multiphonon_orders", "multiphonon_max_order", "self_reference",
     ]
     assert Comparability(**{k: v for k, v in SYNTHETIC_COMPARABILITY.items() if k != "self_reference"}
                          ).self_reference is False

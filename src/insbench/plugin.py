@@ -65,14 +65,15 @@ def pytest_configure(config: pytest.Config) -> None:
     session_id = getattr(config, "workerinput", {}).get("insbench_session_id") or uuid.uuid4().hex
     try:
         session = InsbenchSession(config, options, session_id)
-    except Exception as error:  # a bad --mlip value: say so before collecting anything
+    except Exception as error:  # a bad --mlip value or results folder: say so before collecting anything
         from insbench.metrics import ThresholdsError
         from insbench.models import ModelError
 
         if isinstance(error, ThresholdsError):  # a bad --insbench-thresholds file
             raise pytest.UsageError(f"insbench: {error}") from None
+        from insbench.results.records import ResultsDirError
 
-        if isinstance(error, ModelError):
+        if isinstance(error, (ModelError, ResultsDirError)):
             raise pytest.UsageError(f"insbench: {error}") from None
         raise
     config.stash[SESSION_KEY] = session
@@ -83,6 +84,12 @@ def pytest_configure(config: pytest.Config) -> None:
         files = _benchmark_files()
         if files:
             config.args[:] = files
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.close()
 
 
 class FixtureErrorItem(pytest.Item):

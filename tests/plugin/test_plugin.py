@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -25,10 +26,51 @@ def test_missing_model_file_is_a_usage_error(pytester):
 def test_without_mlip_benchmarks_skip_and_say_how_to_enable(pytester):
     files = _benchmark_files()
     assert files, "the benchmark suite was not found"
+    collected = pytester.runpytest(*files, "-k", "spectral", "--collect-only", "-q")
+    n_tests = sum("::test_spectral" in line for line in collected.outlines)
+    assert n_tests >= 1, collected.outlines
     result = pytester.runpytest(*files, "-rs", "-k", "spectral")
-    result.assert_outcomes(skipped=result.parseoutcomes().get("skipped", 0))
-    assert result.parseoutcomes().get("skipped", 0) >= 1
+    assert {k: v for k, v in result.parseoutcomes().items() if k != "deselected"} == {"skipped": n_tests}
     result.stdout.fnmatch_lines(["*use --mlip=NAME to enable*"])
+
+
+def test_an_unwritable_results_folder_stops_the_run_before_any_compute(pytester, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = pytester.runpytest_subprocess("--mlip=mace-tiny", f"--insbench-results={blocker / 'results'}",
+                                           "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*insbench: results directory {blocker / 'results'} cannot be written (*"
+                                 "nothing was computed. Choose a writable folder with --insbench-results=DIR*"])
+    assert not any(line.startswith("collected") for line in result.outlines)
+
+
+THREADPOOL_PROBE = """
+import numpy
+from threadpoolctl import threadpool_info
+
+def test_blas_threads_are_left_alone():
+    blas = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    assert blas, "no BLAS library loaded"
+    print("BLAS_THREADS", sorted({p["num_threads"] for p in blas}), "END")
+"""
+
+
+def test_merely_installed_insbench_leaves_thread_limits_untouched(pytester, monkeypatch):
+    """A plain pytest run (no --mlip) in a project that has insbench installed changes no thread pool:
+    BLAS keeps the thread count it has in a run with the insbench plugins switched off."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    pytester.makepyfile(test_probe=THREADPOOL_PROBE)
+    plain = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    without = pytester.runpytest_subprocess("-s", "-p", "no:insbench", "-p", "no:insbench_gate",
+                                            "-p", "no:cacheprovider")
+    plain.assert_outcomes(passed=1)
+    without.assert_outcomes(passed=1)
+    def counts(run):
+        return re.findall(r"BLAS_THREADS (\[[\d, ]+\]) END", run.stdout.str())
+
+    assert len(counts(plain)) == 1 and counts(plain) == counts(without)
 
 
 def test_fast_model_runs_the_suite_writes_results_and_reuses_the_cache(pytester, tmp_path):

@@ -37,7 +37,8 @@ def synthetic_identity(name: str, sha: str = "0" * 64) -> dict:
 SYNTHETIC_COMPARABILITY = {
     "md_level": None, "supercell_min_length_a": 8.0, "cell_mode": "relaxed-cell",
     "fixture": {"system": "hexane", "version": "1.0.0"}, "scoring_settings_sha256": "0" * 64,
-    "insbench_version": "0.1.0", "multiphonon_orders": [1, 2], "self_reference": False,
+    "insbench_version": "0.1.0", "multiphonon_orders": [1, 2], "multiphonon_max_order": 10,
+    "self_reference": False,
 }
 
 

@@ -40,7 +40,7 @@ def test_cost_benchmark_writes_cost_records(pytester):
     shutil.copy(COST_TEST, pytester.path / "test_cost.py")
     pytester.makeconftest(TOY_CONFTEST)
     results = pytester.path / "results"
-    run = pytester.runpytest("test_cost.py", "-k", "hexane", "--mlip=toy-lj", f"--insbench-results={results}",
+    run = pytester.runpytest_subprocess("test_cost.py", "-k", "hexane", "--mlip=toy-lj", f"--insbench-results={results}",
                              f"--insbench-cache-dir={pytester.path / 'cache'}", "-p", "no:cacheprovider", "-s")
     run.assert_outcomes(passed=2)
     run.stdout.fnmatch_lines(["*toy-lj | hexane: * us/atom per force call (20 atoms*",
@@ -58,7 +58,7 @@ def test_cost_benchmark_disabled_records_nothing(pytester):
     shutil.copy(COST_TEST, pytester.path / "test_cost.py")
     pytester.makeconftest(TOY_CONFTEST)
     results = pytester.path / "results"
-    run = pytester.runpytest("test_cost.py", "-k", "hexane", "--mlip=toy-lj", f"--insbench-results={results}",
+    run = pytester.runpytest_subprocess("test_cost.py", "-k", "hexane", "--mlip=toy-lj", f"--insbench-results={results}",
                              f"--insbench-cache-dir={pytester.path / 'cache'}", "-p", "no:cacheprovider",
                              "--benchmark-disable", "-rs")
     run.assert_outcomes(skipped=2)

@@ -30,6 +30,7 @@ import json
 import re
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,7 +65,8 @@ class Comparability(BaseModel):
     fixture: FixtureRef
     scoring_settings_sha256: str | None  # sha256 of the scoring settings + thresholds used
     insbench_version: str
-    multiphonon_orders: tuple[int, ...] | None = None  # INS orders simulated, if a spectrum was
+    multiphonon_orders: tuple[int, ...] | None = None  # INS orders computed explicitly (1, 2), if any
+    multiphonon_max_order: int | None = None  # orders 3..N by autoconvolution (2 = none), if set
     self_reference: bool = False  # scored against a reference made by the same model
 
 
@@ -137,6 +139,37 @@ class ResultsStore:
         return found
 
 
+class ResultsDirError(OSError):
+    """The results directory cannot be created or written."""
+
+
+class ResultsLockTimeout(TimeoutError):
+    """Another process held a record's lock for longer than :data:`LOCK_TIMEOUT_S`."""
+
+
+class ResultsWarning(UserWarning):
+    """Something in the results directory was moved aside (never deleted) so a write could go on."""
+
+
+def ensure_writable(results_dir: Path | str) -> Path:
+    """Create ``results_dir`` if needed and prove a file can be written there, before any compute.
+
+    Raises :class:`ResultsDirError` saying what, why and how to fix it.
+    """
+    root = Path(results_dir)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / f".insbench-write-probe-{uuid.uuid4().hex}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise ResultsDirError(
+            f"results directory {root} cannot be written ({error.strerror or error}); nothing was "
+            "computed. Choose a writable folder with --insbench-results=DIR, or fix its permissions"
+        ) from None
+    return root
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -190,42 +223,81 @@ def write_case(store: ResultsStore, result: CaseResult) -> Path:
     path = record_path(store.results_dir, result.model["name"], result.system, result.family)
     path.parent.mkdir(parents=True, exist_ok=True)
     stamp = _now()
-    with filelock.FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S):
-        record: dict[str, Any] | None = None
-        orphans: set[str] = set()
-        if path.is_file():
-            old = json.loads(path.read_text())
-            if _same_origin(old, result):
-                record = old
-            else:  # another model identity or fixture version: never mix, never lose
-                orphans = _referenced_files(old.get("cases", {}))
-                path.replace(path.with_name(f"{path.name}.superseded-{stamp.replace(':', '')}-{uuid.uuid4().hex[:8]}"))
-        if record is None:
-            record = {
-                "schema": RESULT_SCHEMA,
-                "schema_version": RESULT_SCHEMA_VERSION,
-                "model": result.model,
-                "system": result.system,
-                "family": result.family,
-                "reference": result.reference,
-                "cases": {},
-            }
-        previous = record["cases"].get(result.case_id)
-        if previous is not None:
-            orphans |= set(previous.get("plots", [])) | set(previous.get("files", []))
-        entry = _case_entry(result, stamp)
-        for name, dataset in result.datasets.items():
-            nc_name = f"{safe_name(result.family)}-{safe_name(result.case_id)}-{safe_name(name)}.nc"
-            write_netcdf_atomic(path.parent / nc_name, dataset)
-            entry["files"].append(nc_name)
-        record["cases"][result.case_id] = entry
-        record["machine"] = machine_info()
-        record["versions"] = package_versions()
-        record["updated"] = stamp
-        record["comparability"] = merged_comparability(record["cases"])
-        record["passed"] = all(bool(c.get("passed", False)) for c in record["cases"].values())
-        write_json_atomic(path, record)
-        for name in orphans - _referenced_files(record["cases"]):
+    lock = filelock.FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise ResultsLockTimeout(
+            f"could not write {path}: another process has held {lock.lock_file} for {LOCK_TIMEOUT_S:g} s. "
+            "If no other insbench run is writing to this results folder, delete the .lock file and re-run"
+        ) from None
+    try:
+        return _merge(path, result, stamp)
+    finally:
+        lock.release()
+
+
+def _read_or_move_aside(path: Path, stamp: str) -> dict[str, Any] | None:
+    """The record at ``path``; an unreadable one is moved aside with a warning (never deleted)."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return data
+    except (ValueError, UnicodeDecodeError) as error:
+        aside = _aside(path, "unreadable", stamp)
+        warnings.warn(ResultsWarning(
+            f"{path} could not be read ({error}); it was moved to {aside.name} and a new record started"
+        ), stacklevel=3)
+        return None
+
+
+def _aside(path: Path, why: str, stamp: str) -> Path:
+    target = path.with_name(f"{path.name}.{why}-{stamp.replace(':', '')}-{uuid.uuid4().hex[:8]}")
+    path.replace(target)
+    return target
+
+
+def _merge(path: Path, result: CaseResult, stamp: str) -> Path:
+    """The read-modify-write of :func:`write_case`; the caller holds the lock."""
+    record: dict[str, Any] | None = None
+    orphans: set[str] = set()
+    old = _read_or_move_aside(path, stamp)
+    if old is not None:
+        if _same_origin(old, result):
+            record = old
+        else:  # another model identity or fixture version: never mix, never lose
+            orphans = _referenced_files(old.get("cases", {}))
+            _aside(path, "superseded", stamp)
+    if record is None:
+        record = {
+            "schema": RESULT_SCHEMA,
+            "schema_version": RESULT_SCHEMA_VERSION,
+            "model": result.model,
+            "system": result.system,
+            "family": result.family,
+            "reference": result.reference,
+            "cases": {},
+        }
+    previous = record["cases"].get(result.case_id)
+    if previous is not None:
+        orphans |= set(previous.get("plots", [])) | set(previous.get("files", []))
+    entry = _case_entry(result, stamp)
+    for name, dataset in result.datasets.items():
+        nc_name = f"{safe_name(result.family)}-{safe_name(result.case_id)}-{safe_name(name)}.nc"
+        write_netcdf_atomic(path.parent / nc_name, dataset)
+        entry["files"].append(nc_name)
+    record["cases"][result.case_id] = entry
+    record["machine"] = machine_info()
+    record["versions"] = package_versions()
+    record["updated"] = stamp
+    record["comparability"] = merged_comparability(record["cases"])
+    record["passed"] = all(bool(c.get("passed", False)) for c in record["cases"].values())
+    write_json_atomic(path, record)
+    for name in orphans - _referenced_files(record["cases"]):
+        if Path(name).name == name:  # only plain names next to the record, whatever a file on disk says
             (path.parent / name).unlink(missing_ok=True)
     return path
 

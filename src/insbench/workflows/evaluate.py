@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from insbench.metrics import Judgement, SpectralScores, Thresholds, score_spectrum
-from insbench.workflows.pipeline import SpectralRun
+from insbench.workflows.pipeline import SpectralRun, stage_timings
 from insbench.results.plots import multiphonon_part, plot_spectral_comparison
 from insbench.results.records import CaseResult, ResultsStore, case_file, write_case
 from insbench.workflows.recording import comparability, thresholds_digest
@@ -134,7 +134,7 @@ def write_spectral_result(
         "reference_kind": evaluation.reference_kind,
         "settings": run.settings,
         "stages": [asdict(s) for s in run.stages],
-        "timings_s": {s.stage: s.seconds for s in run.stages},
+        "timings_s": stage_timings(run.stages),
         "windows": {name: _window_payload(w) for name, w in evaluation.windows.items()},
         "plot": png.name if plot_windows else None,
         "simulated_spectrum": run.spectrum.to_dict(),
@@ -153,6 +153,7 @@ def write_spectral_result(
             supercell_min_length_a=run.settings.get("phonons", {}).get("supercell_min_length_a"),
             cell_mode=run.case.cell_mode,
             multiphonon_orders=run.settings.get("ins", {}).get("orders"),
+            multiphonon_max_order=run.settings.get("ins", {}).get("multiphonon_max_order"),
         ),
         session_id=session_id,
         plots=(png.name,) if plot_windows else (),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from insbench.metrics import Judgement, Thresholds
-from insbench.workflows.pipeline import SpectralCase
+from insbench.workflows.pipeline import SpectralCase, stage_timings
 from insbench.workflows.pressure import BandChoice, PressureAnalysis, ReferenceBand, choose_band, reference_bands
 from insbench.results.plots import plot_pressure_response
 from insbench._io import to_jsonable, write_text_atomic
@@ -181,7 +181,7 @@ def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: Pres
         "judgements": {verdict.judgement.metric: verdict.judgement.to_dict()},
         "band": None if verdict.band is None else verdict.band.to_dict(),
         "pressures_gpa": list(analysis.pressures_gpa),
-        "timings_s": {f"{p:g}GPa/{s.stage}": s.seconds for p, r in runs.items() for s in r.stages},
+        "timings_s": {k: v for p, r in runs.items() for k, v in stage_timings(r.stages, f"{p:g}GPa/").items()},
         "plot": png.name,
     }
     modes_file = record.parent / f"{PRESSURE_FAMILY}-modes.json"
@@ -197,6 +197,7 @@ def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: Pres
             supercell_min_length_a=any_run.settings.get("phonons", {}).get("supercell_min_length_a"),
             cell_mode="relaxed-cell",
             multiphonon_orders=any_run.settings.get("ins", {}).get("orders"),
+            multiphonon_max_order=any_run.settings.get("ins", {}).get("multiphonon_max_order"),
         ),
         session_id=session_id, plots=(png.name,), files=(modes_file.name,),
         provenance=dict(provenance or {}),

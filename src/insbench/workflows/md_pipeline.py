@@ -36,6 +36,7 @@ from insbench.workflows.pipeline import (
     StageRecord,
     relax_stage,
     stage_record,
+    stage_timings,
     timed_stage,
 )
 
@@ -191,7 +192,7 @@ def write_md_result(store, run: MDRun, evaluation: MDEvaluation, fixture, sessio
         "tolerances": evaluation.tolerances,
         "notes": evaluation.notes,
         "stages": [asdict(s) for s in run.stages],
-        "timings_s": {s.stage: s.seconds for s in run.stages},
+        "timings_s": stage_timings(run.stages),
         "md_seconds_per_step": run.result.seconds / max(1, run.result.steps - run.result.resumed_from_step),
         "cache_entry": None if run.directory is None else str(run.directory),
     }

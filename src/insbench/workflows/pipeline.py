@@ -65,6 +65,20 @@ class StageRecord:
     #: seconds inside the model while the entry was built (None: no model in this stage)
     model_call_seconds: float | None = None
 
+    @property
+    def cost_seconds(self) -> float:
+        """What the stage cost when it was computed: its build time if it came from the cache."""
+        return self.build_seconds if self.reused else self.seconds
+
+
+def stage_timings(stages: list[StageRecord], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """``timings_s`` of a record: per stage its cost when computed, whether it was reused this
+    time (then the cost is the one measured when the cache entry was built), and this run's wall time."""
+    return {
+        f"{prefix}{s.stage}": {"seconds": s.cost_seconds, "reused": s.reused, "wall_seconds": s.seconds}
+        for s in stages
+    }
+
 
 @dataclass
 class SpectralRun:

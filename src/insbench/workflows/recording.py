@@ -50,6 +50,7 @@ def comparability(
     supercell_min_length_a: float | None = None,
     cell_mode: str | None = None,
     multiphonon_orders: Iterable[int] | None = None,
+    multiphonon_max_order: int | None = None,
     self_reference: bool = False,
 ) -> Comparability:
     return Comparability(
@@ -60,5 +61,6 @@ def comparability(
         scoring_settings_sha256=scoring_settings_sha256,
         insbench_version=package_versions(("insbench",))["insbench"],
         multiphonon_orders=None if multiphonon_orders is None else tuple(int(o) for o in multiphonon_orders),
+        multiphonon_max_order=None if multiphonon_max_order is None else int(multiphonon_max_order),
         self_reference=self_reference,
     )

@@ -58,17 +58,50 @@ def _threads_option(config) -> int | None:
     return threads
 
 
-def limit_blas_threads(threads: int = 1) -> None:
-    """Run BLAS (OpenBLAS/MKL) single-threaded.
+class ThreadLimits:
+    """Thread limits for a run that benchmarks a model, undone by :meth:`restore`.
 
-    The stages call BLAS on tiny matrices (3x3 cell algebra, 6x6 Frechet derivatives)
-    where threads only add overhead; on a loaded 2-core machine a spinning OpenBLAS
-    thread pool made a cell relaxation 12x slower (measured: 12.3 s vs 1.0 s). Model
-    inference uses torch's own thread pool and is not affected.
+    BLAS (OpenBLAS/MKL) runs single-threaded: the stages call it on tiny matrices (3x3
+    cell algebra, 6x6 Frechet derivatives) where threads only add overhead; on a loaded
+    2-core machine a spinning OpenBLAS pool made a cell relaxation 12x slower (measured:
+    12.3 s vs 1.0 s). torch's intra-op threads are set only when ``torch_threads`` is given.
+    Nothing is changed until :meth:`apply`; :attr:`applied` is what goes into each record.
     """
-    from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=threads, user_api="blas")
+    def __init__(self, blas_threads: int = 1, torch_threads: int | None = None) -> None:
+        self.blas_threads = blas_threads
+        self.torch_threads = None if torch_threads is None else max(1, int(torch_threads))
+        self._blas = None
+        self._torch_before: int | None = None
+        self.applied: dict[str, Any] = {}
+
+    def apply(self) -> dict[str, Any]:
+        import os
+
+        from threadpoolctl import threadpool_limits
+
+        self._blas = threadpool_limits(limits=self.blas_threads, user_api="blas")
+        if self.torch_threads is not None:
+            import torch
+
+            self._torch_before = torch.get_num_threads()
+            torch.set_num_threads(self.torch_threads)
+        self.applied = {
+            "blas_threads": self.blas_threads,
+            "torch_threads": self.torch_threads,  # None: torch's own default was left alone
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+        }
+        return self.applied
+
+    def restore(self) -> None:
+        if self._blas is not None:
+            self._blas.restore_original_limits()
+            self._blas = None
+        if self._torch_before is not None:
+            import torch
+
+            torch.set_num_threads(self._torch_before)
+            self._torch_before = None
 
 
 class ProgressPrinter:
@@ -114,13 +147,12 @@ class InsbenchSession:
     def __init__(self, config, options: InsbenchOptions, session_id: str, write=None) -> None:
         from insbench.metrics import load_thresholds
         from insbench.results import ResultsStore
+        from insbench.results.records import ensure_writable
 
-        limit_blas_threads()
-        if options.threads is not None:
-            import torch
-
-            torch.set_num_threads(max(1, options.threads))
+        self._threads = ThreadLimits(torch_threads=options.threads)
         self.thread_limits: dict[str, Any] = {}
+        if options.mlip_names:  # only a run that benchmarks a model checks its folder and limits threads
+            ensure_writable(options.results_dir)
         self.config = config
         self.options = options
         self.session_id = session_id
@@ -141,6 +173,12 @@ class InsbenchSession:
         self._failures: dict[tuple, BaseException] = {}
         self.summary: list[dict[str, Any]] = []
         self.md_summary: list[dict[str, Any]] = []
+        if options.mlip_names:
+            self.thread_limits = self._threads.apply()
+
+    def close(self) -> None:
+        """Undo this session's thread limits (the plugin calls this at pytest_unconfigure)."""
+        self._threads.restore()
 
     # -- models ---------------------------------------------------------------
     def model(self, name: str):
