@@ -108,7 +108,7 @@ def test_import_through_cli(tmp_path: Path) -> None:
 
     code, _ = _run("import", "synthetic", "--version", "0.1.0", "--spectrum", str(spectrum),
                    "--instrument", "TOSCA", "--temperature-k", "10", "--citation", "c", "--licence", "l",
-                   "--formula", "X", "--resolution", "TOSCA:TOSCA:AbINS", "--dest", str(dest))
+                   "--formula", "C6H14", "--resolution", "TOSCA:TOSCA:AbINS", "--dest", str(dest))
     assert code == 2  # exists
 
 
@@ -117,7 +117,7 @@ def test_import_computed_through_cli(tmp_path: Path, capsys: pytest.CaptureFixtu
     spectrum = tmp_path / "synthetic.dat"
     spectrum.write_text(isis_text(x, y, e))
     common = ["import", "synthetic", "--version", "0.1.0", "--spectrum", str(spectrum), "--kind", "computed",
-              "--instrument", "TOSCA", "--citation", "c", "--licence", "l", "--formula", "X",
+              "--instrument", "TOSCA", "--citation", "c", "--licence", "l", "--formula", "C6H14",
               "--resolution", "TOSCA:TOSCA:AbINS", "--dest", str(tmp_path / "rd"),
               "--temperature-k", "5"]
     code, _ = _run(*common)
@@ -136,7 +136,7 @@ def test_import_refuses_a_resolution_model_resins_cannot_evaluate(tmp_path: Path
     spectrum.write_text(isis_text(x, y, e))
     code, _ = _run("import", "synthetic", "--version", "0.1.0", "--spectrum", str(spectrum),
                    "--instrument", "TOSCA", "--temperature-k", "10", "--citation", "c", "--licence", "l",
-                   "--formula", "X", "--resolution", "TOSCA:TOSCA:book", "--dest", str(tmp_path / "rd"))
+                   "--formula", "C6H14", "--resolution", "TOSCA:TOSCA:book", "--dest", str(tmp_path / "rd"))
     assert code == 2
     err = capsys.readouterr().err
     assert "TOSCA:TOSCA:book" in err and "cannot be evaluated by resins" in err
@@ -144,5 +144,5 @@ def test_import_refuses_a_resolution_model_resins_cannot_evaluate(tmp_path: Path
     assert not (tmp_path / "rd" / "synthetic").exists()
     code, _ = _run("import", "synthetic", "--version", "0.1.0", "--spectrum", str(spectrum),
                    "--instrument", "TOSCA", "--temperature-k", "10", "--citation", "c", "--licence", "l",
-                   "--formula", "X", "--dest", str(tmp_path / "rd"))
+                   "--formula", "C6H14", "--dest", str(tmp_path / "rd"))
     assert code == 2 and "--resolution TOSCA:TOSCA:AbINS" in capsys.readouterr().err  # the suggestion works

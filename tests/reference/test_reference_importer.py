@@ -76,7 +76,7 @@ def test_import_new_system(tmp_path: Path, files: dict[str, Path]) -> None:
 def test_import_mev_mantid_is_converted(tmp_path: Path, files: dict[str, Path]) -> None:
     path = import_fixture("synthetic", "0.1.0", spectra=[(files["synthetic_mev.txt"], 0.0)], instrument="TOSCA",
                           temperature_k=10.0, source=SOURCE, licence="CC0", dest_root=tmp_path,
-                          formula="X", conditions={"resolution": RESOLUTION}, spectrum_energy_unit="meV")
+                          formula="C6H14", conditions={"resolution": RESOLUTION}, spectrum_energy_unit="meV")
     spectrum = load_fixture_dir(path).spectrum(0.0)
     assert spectrum.energy_cm1[0] == pytest.approx(20.0, rel=1e-4)
 
@@ -84,7 +84,7 @@ def test_import_mev_mantid_is_converted(tmp_path: Path, files: dict[str, Path]) 
 def test_import_computed_and_predicted_need_their_fields(tmp_path: Path, files: dict[str, Path]) -> None:
     spectra = [(files["synthetic_0gpa.dat"], 0.0)]
     common = {"spectra": spectra, "instrument": "TOSCA", "temperature_k": 10.0, "source": SOURCE, "licence": "CC0",
-                  "dest_root": tmp_path, "formula": "X", "conditions": {"resolution": RESOLUTION}}
+                  "dest_root": tmp_path, "formula": "C6H14", "conditions": {"resolution": RESOLUTION}}
     with pytest.raises(ReferenceSchemaError, match="method"):
         import_fixture("synthetic", "0.1.0", kind="computed", **common)
     path = import_fixture("synthetic", "0.1.0", kind="computed",
@@ -97,7 +97,7 @@ def test_import_computed_and_predicted_need_their_fields(tmp_path: Path, files: 
 
 def test_import_unknown_temperature_needs_a_note(tmp_path: Path, files: dict[str, Path]) -> None:
     common = {"spectra": [(files["synthetic_0gpa.dat"], 0.0)], "instrument": "TOSCA", "temperature_k": None,
-                  "source": SOURCE, "licence": "CC0", "dest_root": tmp_path, "formula": "X"}
+                  "source": SOURCE, "licence": "CC0", "dest_root": tmp_path, "formula": "C6H14"}
     with pytest.raises(ReferenceSchemaError, match="temperature_note"):
         import_fixture("synthetic", "0.1.0", conditions={"resolution": RESOLUTION}, **common)
     path = import_fixture(
@@ -159,7 +159,7 @@ def test_import_argument_errors(tmp_path: Path, files: dict[str, Path], change: 
     base = {
         "spectra": [(files["synthetic_0gpa.dat"], 0.0)], "structure": files["geometry.in"],
         "structure_cell_is_measured": True, "instrument": "TOSCA", "temperature_k": 10.0, "source": SOURCE,
-        "licence": "CC0", "dest_root": tmp_path, "formula": "X", "conditions": {"resolution": RESOLUTION},
+        "licence": "CC0", "dest_root": tmp_path, "formula": "C6H14", "conditions": {"resolution": RESOLUTION},
     }
     base.update(args)
     with pytest.raises(ReferenceImportError, match=words):

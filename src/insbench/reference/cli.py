@@ -73,6 +73,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                      help="resolution model (required for a new system), e.g. TOSCA:TOSCA:AbINS")
     imp.add_argument("--energy-unit", choices=("cm-1", "meV"), default="cm-1",
                      help="unit of X in Mantid ASCII files")
+    imp.add_argument("--allow-negative", action="store_true",
+                     help="accept negative counts (a background-subtracted spectrum); recorded in the manifest")
     imp.add_argument("--base-version", help="carry over this version's artefacts and conditions")
     imp.add_argument("--dest", type=Path, default=Path("reference_data"), help="destination root")
     imp.add_argument("--overwrite", action="store_true", help="replace an existing version (never a shared one)")
@@ -165,6 +167,7 @@ def run_import(args: argparse.Namespace, out: TextIO | None = None) -> int:
             licence=args.licence, base_version=args.base_version, dest_root=args.dest,
             overwrite=args.overwrite, description=args.description, formula=args.formula,
             conditions=conditions, artefact_fields=extra, spectrum_energy_unit=args.energy_unit,
+            allow_negative=args.allow_negative,
         )
     except ReferenceDataError as exc:
         sys.stderr.write(f"insbench reference import: {exc}\n")

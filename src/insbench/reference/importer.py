@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from insbench.reference.checks import check_counts, check_structure, check_version_is_free, formula_counts
 from insbench.reference.checksums import read_verified, sha256_bytes
 from insbench.reference.errors import FixtureExistsError, FixtureNotFoundError, ReferenceImportError
 from insbench.reference.loader import Fixture, load_fixture_dir, locate_fixture
@@ -68,6 +69,7 @@ def import_fixture(
     artefact_fields: Mapping[str, Any] | None = None,
     spectrum_energy_unit: str = "cm-1",
     peaks: Path | str | None = None,
+    allow_negative: bool = False,
 ) -> Path:
     """Create fixture ``system`` ``version`` under ``dest_root`` and return its directory.
 
@@ -116,6 +118,7 @@ def import_fixture(
         temperature_k=temperature_k, source=dict(source), licence=licence, description=description,
         formula=formula, conditions=dict(conditions or {}), extra=dict(artefact_fields or {}),
         energy_unit=spectrum_energy_unit, peaks=None if peaks is None else Path(peaks),
+        allow_negative=allow_negative,
     )
     dest_root.mkdir(parents=True, exist_ok=True)
     # Staged as <dest_root>/.import-XXXX/<system>/<version> so the directory names
@@ -125,6 +128,7 @@ def import_fixture(
     staging.mkdir(parents=True)
     try:
         manifest = _build(system, version, staging, base, request)
+        check_version_is_free(system, version, manifest, target, _published(system, dest_root))
         parse_manifest(manifest, target / MANIFEST_NAME, check_files=False)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         load_fixture_dir(staging)
@@ -204,6 +208,7 @@ class _Request:
     extra: dict[str, Any]
     energy_unit: str
     peaks: Path | None = None
+    allow_negative: bool = False
 
 
 def _carry_over(base: Fixture | None, req: _Request, staging: Path) -> list[dict[str, Any]]:
@@ -240,6 +245,7 @@ def _build(system: str, version: str, staging: Path, base: Fixture | None, req: 
         fmt = detect_spectrum_format(data)
         spectrum = parse_spectrum(data, str(path), fmt, energy_unit=req.energy_unit)
         spans.append((float(spectrum.energy_cm1[0]), float(spectrum.energy_cm1[-1])))
+        negative = check_counts(spectrum, str(path), req.allow_negative)
         file = _unique_file(path.name, taken, f"{req.kind}_{pressure:g}gpa")
         (staging / file).write_bytes(data)
         new.append({
@@ -251,10 +257,13 @@ def _build(system: str, version: str, staging: Path, base: Fixture | None, req: 
             "description": (f"{req.kind} spectrum at {pressure:g} GPa, {spectrum.energy_cm1.size} points "
                             f"({spans[-1][0]:.6g} to {spans[-1][1]:.6g} cm-1), imported from "
                             f"{path.name} with insbench reference import"),
+            **({"negative_counts_allowed": negative} if negative else {}),
             **req.extra,
         })
+    formula = _formula(req.formula, base)
+    formula_counts(formula)  # known elements, readable
     if req.structure is not None:
-        new.append(_structure_entry(Path(req.structure), req, staging, taken, names, source))
+        new.append(_structure_entry(Path(req.structure), req, staging, taken, names, source, formula))
     if req.peaks is not None:
         new.append(_peaks_entry(req.peaks, req, staging, taken, names, source))
     manifest = {
@@ -262,7 +271,7 @@ def _build(system: str, version: str, staging: Path, base: Fixture | None, req: 
         "system": system,
         "version": version,
         "description": req.description or (base.description if base else f"{system}, imported with insbench"),
-        "formula": _formula(req.formula, base),
+        "formula": formula,
         "conditions": _conditions(base, req, spans),
         "artefacts": carried + new,
     }
@@ -314,10 +323,11 @@ def _peaks_entry(path: Path, req: _Request, staging: Path, taken: set[str], name
 
 
 def _structure_entry(path: Path, req: _Request, staging: Path, taken: set[str], names: set[str],
-                     source: dict[str, Any]) -> dict[str, Any]:
+                     source: dict[str, Any], formula: str) -> dict[str, Any]:
     fmt = detect_structure_format(path)
     data = path.read_bytes()
     atoms = parse_structure(data, str(path), fmt)
+    check_structure(atoms, str(path), formula)
     file = _unique_file(path.name, taken, "structure")
     (staging / file).write_bytes(data)
     entry: dict[str, Any] = {
@@ -333,6 +343,22 @@ def _structure_entry(path: Path, req: _Request, staging: Path, taken: set[str], 
         entry["pressure_note"] = _NOT_RECORDED
     entry.update({k: v for k, v in req.extra.items() if k != "temperature_note"})
     return entry
+
+
+def _published(system: str, dest_root: Path) -> list[tuple[Path, str, dict[str, Any]]]:
+    """Every copy of ``system`` on the search path and under ``dest_root``: (dir, origin, manifest)."""
+    from insbench.reference.locate import SearchRoot, find_fixture_dirs, search_path
+
+    roots = [*search_path(), SearchRoot(dest_root, "dest")]
+    found = []
+    for item in find_fixture_dirs(roots):
+        if item.system != system:
+            continue
+        try:
+            found.append((item.path, item.root.origin, json.loads(item.manifest.read_text("utf-8"))))
+        except (OSError, ValueError):
+            continue  # a broken copy is reported by `insbench reference list`, not here
+    return found
 
 
 def _unique_name(name: str, names: set[str]) -> str:

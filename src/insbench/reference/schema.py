@@ -70,7 +70,7 @@ _RES_OPTIONAL = ("width_scale", "kinematics_version", "kinematics_model", "banks
 _ART_REQUIRED = ("name", "file", "role", "kind", "format", "units", "instrument",
                  "temperature_k", "pressure_gpa", "source", "licence", "sha256", "description")
 _ART_OPTIONAL = ("temperature_note", "pressure_note", "cell_is_measured", "method",
-                 "settings", "procedure", "notes")
+                 "settings", "procedure", "notes", "negative_counts_allowed")
 
 
 @dataclass(frozen=True)
