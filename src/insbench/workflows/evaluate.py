@@ -18,7 +18,7 @@ from insbench.results.plots import multiphonon_part, plot_spectral_comparison
 from insbench.results.records import CaseResult, ResultsStore, case_file, write_case
 from insbench.workflows.recording import comparability, thresholds_digest
 from insbench._io import to_jsonable
-from insbench.spectra import Spectrum1D
+from insbench.spectra import Spectrum1D, components_to_xarray
 
 SPECTRA_FAMILY = "spectra"
 
@@ -139,6 +139,7 @@ def write_spectral_result(
         "plot": png.name if plot_windows else None,
         "simulated_spectrum": run.spectrum.to_dict(),
     }
+    datasets = spectral_datasets(run, fixture, evaluation.reference_kind)
     result = CaseResult(
         model=run.model,
         system=fixture.system,
@@ -158,6 +159,26 @@ def write_spectral_result(
         session_id=session_id,
         plots=(png.name,) if plot_windows else (),
         provenance=dict(provenance or {}),
+        datasets=datasets,
     )
     return write_case(store, result), png
+
+
+def spectral_datasets(run: SpectralRun, fixture, reference_kind: str) -> dict[str, Any]:
+    """The case's spectra as labelled xarray Datasets: "simulated" (total, and per bank and
+    order when the run has components) and "reference" (the spectrum it was scored against)."""
+    provenance = {
+        "model": run.model.get("name"), "model_identity": run.model, "case": asdict(run.case),
+        "settings": run.settings, "fixture": fixture.to_provenance(),
+    }
+    simulated = run.spectrum.to_xarray(kind="simulated", **provenance)
+    if run.components:
+        parts = components_to_xarray(run.spectrum.energy_cm1, run.components)
+        simulated["intensity_per_bank_order"] = parts["intensity"]
+        simulated = simulated.assign_coords(bank=parts["bank"], order=parts["order"])
+    reference = reference_spectrum(fixture, run.case.pressure_gpa, reference_kind)
+    return {
+        "simulated": simulated,
+        "reference": reference.to_xarray(kind=reference_kind, fixture=fixture.to_provenance()),
+    }
 
