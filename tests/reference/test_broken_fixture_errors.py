@@ -13,7 +13,9 @@ import pytest
 
 from insbench.workflows.cases import fixture_problems, installed_fixtures
 
-from .synthetic_data import HEXANE_DIR
+from .synthetic_data import HEXANE_DIR, REPO
+
+NEWEST_HEXANE = max((REPO / "reference_data" / "hexane").iterdir(), key=lambda p: tuple(map(int, p.name.split("."))))
 
 BENCH = """
 from insbench.workflows.cases import installed_fixtures
@@ -53,6 +55,12 @@ def _bad_version_dir(dest):
     dest.rename(dest.parent / "latest")
 
 
+def _copy(pytester, source):
+    dest = pytester.path / "reference_data" / "hexane" / source.name
+    shutil.copytree(source, dest)
+    return dest
+
+
 PROBES = {
     "syntax error": (_syntax_error, "not valid UTF-8 JSON"),
     "deleted data file": (_deleted_data_file, "Hexane.dat' does not exist*restore it"),
@@ -66,8 +74,7 @@ PROBES = {
 def test_broken_fixture_errors_its_system_and_fails_the_run(pytester, probe):
     """Before: hexane vanished and the run stayed green. After: an ERROR with the reason and the fix."""
     break_it, reason = PROBES[probe]
-    dest = pytester.path / "reference_data" / "hexane" / "1.0.0"
-    shutil.copytree(HEXANE_DIR, dest)
+    dest = _copy(pytester, NEWEST_HEXANE)  # the version the suite would benchmark
     break_it(dest)
     pytester.makepyfile(test_bench=BENCH)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rE")
@@ -75,15 +82,23 @@ def test_broken_fixture_errors_its_system_and_fails_the_run(pytester, probe):
     outcomes = result.parseoutcomes()
     assert outcomes.get("errors") == 1, outcomes
     result.stdout.fnmatch_lines([f"*reference fixture hexane*cannot be used*{reason}*"])
-    assert "test_system[hexane]" not in result.stdout.str()
     if probe != "version dir not semver":  # a copy shadowing the shipped one says so
-        result.stdout.fnmatch_lines(["*shadows the copy at*remove or repair*"])
+        result.stdout.fnmatch_lines(["*so no test of hexane was generated*shadows the copy at*remove or repair*"])
+        assert "test_system[hexane]" not in result.stdout.str()
+
+
+def test_broken_copy_of_an_older_version_errors_and_the_newest_still_runs(pytester):
+    """The issue's probe: a broken copy of hexane 1.0.0 in ./reference_data (1.0.1 is shipped)."""
+    _syntax_error(_copy(pytester, HEXANE_DIR))
+    pytester.makepyfile(test_bench=BENCH)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rE")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED and result.parseoutcomes().get("errors") == 1
+    result.stdout.fnmatch_lines(["*reference fixture hexane 1.0.0*an older version*not valid UTF-8 JSON*"])
+    assert "test_system[hexane]" in result.stdout.str() or result.parseoutcomes().get("passed", 0) >= 1
 
 
 def test_other_systems_still_run_and_k_selects_around_the_error(pytester):
-    dest = pytester.path / "reference_data" / "hexane" / "1.0.0"
-    shutil.copytree(HEXANE_DIR, dest)
-    _deleted_data_file(dest)
+    _deleted_data_file(_copy(pytester, NEWEST_HEXANE))
     pytester.makepyfile(test_bench=BENCH)
     others = [f.system for f in installed_fixtures() if f.system != "hexane"]
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
@@ -101,9 +116,7 @@ def test_a_clean_search_path_has_no_problems_and_no_error_items(pytester):
 
 
 def test_a_run_without_insbench_tests_is_not_touched(pytester):
-    dest = pytester.path / "reference_data" / "hexane" / "1.0.0"
-    shutil.copytree(HEXANE_DIR, dest)
-    _syntax_error(dest)
+    _syntax_error(_copy(pytester, NEWEST_HEXANE))
     pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
     assert pytester.runpytest_subprocess("-p", "no:cacheprovider").ret == pytest.ExitCode.OK
 

@@ -30,16 +30,19 @@ class FixtureProblem:
     path: Path
     origin: str
     reason: str
+    newest: bool = True  # the newest version of its system: then none of its tests run
 
     @property
     def message(self) -> str:
+        consequence = (f"so no test of {self.system} was generated" if self.newest
+                       else f"(an older version; the newest valid version of {self.system} is benchmarked)")
         return (f"reference fixture {self.system} {self.version} at {self.path} [{self.origin}] cannot be "
-                f"used, so no test of {self.system} was generated: {self.reason}")
+                f"used, {consequence}: {self.reason}")
 
 
 def scan_fixtures() -> tuple[list, list[FixtureProblem]]:
     """``(fixtures, problems)``: the newest version of every installed system, loaded and
-    verified (schema, every checksum, every file parsed), or the reason it cannot be.
+    verified (schema, every checksum, every file parsed); every version that fails is a problem.
 
     A broken newest version is a problem, never a silent fall-back to an older version.
     """
@@ -56,20 +59,26 @@ def scan_fixtures() -> tuple[list, list[FixtureProblem]]:
             problems.append(FixtureProblem(
                 found.system, found.version, found.path, found.root.origin,
                 f"its directory name {found.version!r} is not a version (MAJOR.MINOR.PATCH). Fix: rename "
-                f"the directory, or move it out of {found.root.path}."))
+                f"the directory, or move it out of {found.root.path}.", newest=False))
             continue
         by_system.setdefault(found.system, []).append(found)
     for system, dirs in sorted(by_system.items()):
-        newest = max(dirs, key=lambda d: semver_key(d.version))
-        try:
-            fixtures.append(load_fixture_dir(newest.path, origin=newest.root.origin))
-        except (ReferenceDataError, OSError, ValueError) as error:
-            reason = str(error)
-            shadowed = [d for d in every if (d.system, d.version) == (system, newest.version) and d is not newest]
-            if shadowed:
-                reason += (f" It shadows the copy at {shadowed[0].path} [{shadowed[0].root.origin}]: remove or "
-                           f"repair {newest.path} to use that one.")
-            problems.append(FixtureProblem(system, newest.version, newest.path, newest.root.origin, reason))
+        newest = max(dirs, key=lambda d: semver_key(d.version)).version
+        for found in sorted(dirs, key=lambda d: semver_key(d.version)):
+            try:
+                fixture = load_fixture_dir(found.path, origin=found.root.origin)
+            except (ReferenceDataError, OSError, ValueError) as error:
+                reason = str(error)
+                shadowed = [d for d in every if (d.system, d.version) == (system, found.version)
+                            and d.path != found.path]
+                if shadowed:
+                    reason += (f" It shadows the copy at {shadowed[0].path} [{shadowed[0].root.origin}]: remove "
+                               f"or repair {found.path} to use that one.")
+                problems.append(FixtureProblem(system, found.version, found.path, found.root.origin, reason,
+                                               newest=found.version == newest))
+                continue
+            if found.version == newest:
+                fixtures.append(fixture)
     return fixtures, problems
 
 
