@@ -48,7 +48,8 @@ def test_packaged_file_has_hexane_windows_and_metrics():
         assert metrics["w1_cm1"].direction == "max" and metrics["w1_cm1"].unit == "cm-1"
         assert metrics["cosine"].direction == "min" and metrics["cosine"].unit == "1"
         assert metrics["peak_mae_cm1"].direction == "max"
-        assert all("PROVISIONAL" in m.rationale for m in metrics.values())
+        # derived, and the rationale says from what (noise floor + model ladder)
+        assert all("noise" in m.rationale and "5 % frequency error" in m.rationale for m in metrics.values())
         settings = t.scoring_settings("hexane", window)
         assert metrics["peak_mae_cm1"].threshold < settings.max_distance_cm1
 
@@ -83,16 +84,17 @@ def test_hexane_self_score_passes_every_packaged_threshold():
 def test_judge_messages():
     t = load_thresholds()
     w1 = t.get("hexane", "fingerprint", "w1_cm1")
+    assert w1.threshold == 34.0  # the derived packaged value (see thresholds.toml)
     ok = w1.judge(23.4)
-    assert ok.passed and ok.margin == pytest.approx(16.6)
-    assert ok.message == "w1_cm1 = 23.4 cm-1 <= 40 cm-1 (pass, margin 16.6)"
+    assert ok.passed and ok.margin == pytest.approx(10.6)
+    assert ok.message == "w1_cm1 = 23.4 cm-1 <= 34 cm-1 (pass, margin 10.6)"
     bad = w1.judge(52.0)
-    assert not bad.passed and bad.margin == pytest.approx(-12.0)
-    assert bad.message == "w1_cm1 = 52 cm-1 > 40 cm-1 (fail, margin -12)"
-    assert w1.judge(40.0).passed  # on the threshold passes
+    assert not bad.passed and bad.margin == pytest.approx(-18.0)
+    assert bad.message == "w1_cm1 = 52 cm-1 > 34 cm-1 (fail, margin -18)"
+    assert w1.judge(34.0).passed  # on the threshold passes
     cos = t.get("hexane", "fingerprint", "cosine")
-    assert cos.judge(0.85).message == "cosine = 0.85 >= 0.7 (pass, margin 0.15)"
-    assert cos.judge(0.5).message == "cosine = 0.5 < 0.7 (fail, margin -0.2)"
+    assert cos.judge(0.94).message == "cosine = 0.94 >= 0.89 (pass, margin 0.05)"
+    assert cos.judge(0.5).message == "cosine = 0.5 < 0.89 (fail, margin -0.39)"
     nan = cos.judge(float("nan"))
     assert (
         not nan.passed and nan.margin is None and "not a finite number" in nan.message

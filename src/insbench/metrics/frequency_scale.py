@@ -234,7 +234,7 @@ def align(win: Window, max_shift_cm1: float, max_broadening_cm1: float) -> Align
     step = max(0.5, max_shift_cm1 / 60.0)
     shifts = np.arange(-max_shift_cm1, max_shift_cm1 + step / 2, step)
     costs = [win.solve(win.transformed(1.0, t, 0.0))[1] for t in shifts]
-    start = float(shifts[int(np.argmin(costs))])
+    start = float(np.clip(shifts[int(np.argmin(costs))], -max_shift_cm1, max_shift_cm1))
     lo, hi = STRETCH_RANGE
 
     def cost(p: np.ndarray) -> float:
@@ -247,9 +247,10 @@ def align(win: Window, max_shift_cm1: float, max_broadening_cm1: float) -> Align
         method="Nelder-Mead",
         bounds=[(lo, hi), (-max_shift_cm1, max_shift_cm1), (0.0, max_broadening_cm1)],
         options={
-            "initial_simplex": np.array([
-                [1.0, start, 0.0], [1.01, start, 0.0], [1.0, start + step, 0.0],
-                [1.0, start, max(1.0, 0.1 * max_broadening_cm1)],
+            "initial_simplex": np.array([  # inside the bounds
+                [1.0, start, 0.0], [1.01 if 1.01 <= hi else 0.99, start, 0.0],
+                [1.0, start + step if start + step <= max_shift_cm1 else start - step, 0.0],
+                [1.0, start, min(max_broadening_cm1, max(1.0, 0.1 * max_broadening_cm1))],
             ]),
             "xatol": 1e-4, "fatol": 1e-10 * max(min(costs), 1e-300), "maxiter": 600,
         },
