@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from insbench.models.errors import ModelConfigError, ModelFileNotFoundError, format_error
+from insbench.models.errors import ModelConfigError, format_error
 from insbench.models.spec import MLIPSpec
 
 if sys.version_info >= (3, 11):
@@ -133,11 +133,9 @@ def _resolve_path(config: Path, name: str, kind: str, raw: Any) -> str | None:
             config, name, "has a path.", f"kind {kind!r} has no model file.",
             "remove the path key.",
         )
+    from insbench.models.files import check_model_file
+
     path = Path(str(raw)).expanduser()
     if not path.is_absolute():
         path = config.parent / path
-    if not path.is_file():
-        raise ModelFileNotFoundError(
-            str(path), cwd=str(Path.cwd()), origin=f"alias {name!r} in {config}"
-        )
-    return str(path)
+    return str(check_model_file(path, origin=f"alias {name!r} in {config}"))

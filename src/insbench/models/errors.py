@@ -22,17 +22,25 @@ class UnknownModelError(ModelError, LookupError):
     """The ``--mlip`` name is not a built-in, an alias, a plug-in or a model file."""
 
     def __init__(self, name: str, valid: Iterable[str], no_d3: Iterable[str] = ()) -> None:
+        import difflib
+
         self.name = name
         self.valid = list(valid)
         no_d3 = list(no_d3)
+        by_lower = {v.lower(): v for v in self.valid}
+        close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)
+        self.suggestions = [by_lower[c] for c in close]
+        maybe = f" Did you mean {' or '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else ""
         except_these = f", except to {', '.join(no_d3)} (dispersion built in)" if no_d3 else ""
         super().__init__(
             format_error(
-                f"Unknown MLIP {name!r}.",
+                f"Unknown MLIP {name!r}.{maybe}",
                 "it is not a built-in model, an alias in insbench.toml, an "
                 "'insbench.mlips' plug-in, or the path of an existing MACE .model file.",
                 "use one of: " + ", ".join(self.valid) + ". Append '+d3' to any of "
-                f"them to add D3(BJ) dispersion (e.g. 'sevennet-0+d3'){except_these}.",
+                f"them to add D3(BJ) dispersion (e.g. 'sevennet-0+d3'){except_these}. For your own "
+                f"model file, give its path, or name it once with `insbench models add NAME PATH`, which "
+                f"writes this alias:\n    {ALIAS_SYNTAX}",
             )
         )
 
@@ -52,6 +60,24 @@ class ModelFileNotFoundError(ModelError, FileNotFoundError):
                 "directory the path is relative to.",
             )
         )
+
+
+class ModelFileError(ModelError, ValueError):
+    """A model file exists but is not a model: a directory, unreadable, empty or another file type."""
+
+    def __init__(self, path, origin: str, problem: str, fix: str) -> None:
+        self.path = str(path)
+        super().__init__(
+            format_error(
+                f"Model file {self.path!r} {problem}.",
+                f"{origin} names this file, and insbench loads it as a model.",
+                f"{fix}.",
+            )
+        )
+
+
+ALIAS_SYNTAX = ('[mlips]\n    mace_ft = {kind = "mace", path = "models/ft.model"}   '
+                '# in ./insbench.toml; kinds: mace, sevennet, chgnet, xtb')
 
 
 class ModelConfigError(ModelError, ValueError):

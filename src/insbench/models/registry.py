@@ -11,10 +11,10 @@ from insbench.models.config import alias_names, alias_spec, read_aliases
 from insbench.models.errors import (
     DoubleDispersionError,
     ModelConfigError,
-    ModelFileNotFoundError,
     UnknownModelError,
     format_error,
 )
+from insbench.models.files import check_model_file
 from insbench.models.plugins import plugin_names, plugin_spec
 from insbench.models.spec import MLIPSpec
 
@@ -103,20 +103,15 @@ def _looks_like_path(name: str) -> bool:
 
 def _path_spec(name: str, config_dir: Path) -> MLIPSpec:
     path = Path(name).expanduser()
-    if path.is_file():
+    if path.exists() or _looks_like_path(name):
+        checked = check_model_file(path, origin="--mlip")
         return MLIPSpec(
             name=name,
             kind="mace",
-            path=str(path.resolve()),
+            path=str(checked),
             options=(("default_dtype", "float64"),),
             description=f"MACE model file {path}",
             source="path",
-        )
-    if _looks_like_path(name):
-        raise ModelFileNotFoundError(
-            name,
-            cwd=str(Path.cwd()),
-            origin="--mlip (a name ending in a model-file suffix or containing '/')",
         )
     no_d3 = [spec.name for spec in builtin_specs().values() if spec.dispersion]
     raise UnknownModelError(name, available_mlips(config_dir=config_dir), no_d3)
