@@ -19,7 +19,7 @@ from .background import (
 )
 from .distances import cosine_overlap, wasserstein1_cm1
 from .errors import MetricInputError
-from .frequency_scale import Alignment, Window, frequency_scale
+from .frequency_scale import STRETCH_RANGE, Alignment, Window, frequency_scale
 from .peaks import PeakMatch, PeakTable, match_peaks, peak_table_from_positions, pick_peaks
 from .settings import ScoringSettings
 
@@ -331,5 +331,11 @@ def score_spectrum(
             f"(at {', '.join(f'{v:.0f}' for v in match.unmatched_reference_cm1)} cm-1)"
         )
     frequency_fit = _frequency_scale(simulated, cut, settings, lo, hi)
+    if min(abs(frequency_fit.stretch - edge) for edge in STRETCH_RANGE) < 1e-6:
+        notes.append(
+            f"frequency scale {frequency_fit.stretch:.3f} is at the edge of the searched range "
+            f"{STRETCH_RANGE[0]:g}-{STRETCH_RANGE[1]:g}: no uniform stretch lines the model up with "
+            "the reference in this window"
+        )
     return result(problems, notes, fit=fit, sim_peaks=sim_peaks, match=match,
                   frequency_fit=frequency_fit, **values)
