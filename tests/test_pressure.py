@@ -3,6 +3,7 @@ hexane has no measured high-pressure data; mace-tiny's shifts mean nothing physi
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -85,3 +86,44 @@ def test_empty_measured_slot_becomes_an_item_that_says_how_to_import(tmp_path):
     items = pressure_items(fixture)
     missing = [i for i in items if i.check == "missing"]
     assert missing and "insbench reference import x --version 2" in missing[0].message
+
+
+def test_pressure_record_figure_summary_and_self_reference(hexane_pair, tmp_path, monkeypatch):
+    """write_pressure_result -> record with the self-reference flag, paper-style PNG, summary lines."""
+    from PIL import Image
+
+    from insbench.results import ResultsStore
+    from insbench.workflows import self_reference
+    from insbench.workflows.evaluate_pressure import write_pressure_result
+    from insbench.workflows.pressure_report import pressure_lines
+
+    analysis, runs = hexane_pair
+    fixture = load_fixture("hexane")
+    model = ModelHandle(resolve_mlip("mace-tiny"))
+    thresholds = load_thresholds()
+    item = PressureItem("blue_shift_fraction")
+    verdict = judge_pressure_item(analysis, item, thresholds, "diiodothiophene", (10.0, 2000.0))
+    store = ResultsStore(tmp_path / "results")
+
+    def write():
+        write_pressure_result(store, model=model, fixture=fixture, analysis=analysis, runs=runs, verdict=verdict,
+                              session_id="test", window_cm1=(10.0, 2000.0), thresholds=thresholds)
+        path = store.results_dir / "mace-tiny" / "hexane" / "pressure.json"
+        return path, json.loads(path.read_text())
+
+    path, record = write()
+    case = record["cases"]["blue_shift_fraction"]
+    assert case["self_reference"] is None and case["comparability"]["self_reference"] is False
+    with Image.open(path.parent / case["plot"]) as image:
+        assert image.size[0] > 800
+    lines = pressure_lines([(path, fixture)])
+    assert any("INS-weighted blue fraction" in line for line in lines)
+    assert not any("SELF-REFERENCE" in line for line in lines)
+
+    monkeypatch.setitem(self_reference.PUBLISHED_PROVENANCE, ("hexane", str(fixture.version)),
+                        {"mace-tiny": "reference made with mace-tiny (test)"})
+    path, record = write()
+    case = record["cases"]["blue_shift_fraction"]
+    assert case["self_reference"] == "reference made with mace-tiny (test)"
+    assert case["comparability"]["self_reference"] is True
+    assert any("SELF-REFERENCE" in line for line in pressure_lines([(path, fixture)]))

@@ -13,7 +13,8 @@ from typing import Any
 from insbench.metrics import Judgement, Thresholds
 from insbench.workflows.pipeline import SpectralCase, stage_timings
 from insbench.workflows.pressure import BandChoice, PressureAnalysis, ReferenceBand, choose_band, reference_bands
-from insbench.results.plots import plot_pressure_response
+from insbench.workflows.pressure_report import draw_pressure_figure
+from insbench.workflows.self_reference import self_reference_reason
 from insbench._io import to_jsonable, write_text_atomic
 from insbench.results.records import CaseResult, ResultsStore, record_path, safe_name, write_case
 from insbench.workflows.recording import comparability, thresholds_digest
@@ -149,32 +150,21 @@ def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: Pres
     """
     record = record_path(store.results_dir, model.name, fixture.system, PRESSURE_FAMILY)
     png = record.parent / f"{PRESSURE_FAMILY}-spectra.png"
-    references = {}
-    for pressure in runs:
-        for kind in ("measured", "computed"):
-            spectrum = fixture.spectrum(pressure_gpa=pressure, kind=kind)
-            if spectrum is not None:
-                references[pressure] = (spectrum.energy_cm1, spectrum.intensity, f"{kind} reference")
-                break
     marked = []
     _, bands = fixture_reference_bands(fixture)
-    for claim in claimed_red_shifts(fixture):  # the claimed red-shift band is always marked
-        target = float(claim["band_cm1"])
+    claimed = [float(claim["band_cm1"]) for claim in claimed_red_shifts(fixture)]
+    for target in claimed:  # the claimed red-shift band is always marked
         choice = choose_band(analysis, target, label=_label_near(bands, target))
-        marked.append({"label": f"claimed red shift {target:g}", "position_cm1": choice.position_cm1,
-                       "shift_cm1": choice.shift_cm1})
+        marked.append({"label": f"{target:g}", "position_cm1": choice.position_cm1, "shift_cm1": choice.shift_cm1})
     if verdict.band is not None and verdict.item.check != "red_shift":
-        marked.append({"label": f"{verdict.item.check} {verdict.item.target_cm1:g}",
+        marked.append({"label": f"{verdict.item.target_cm1:g}",
                        "position_cm1": verdict.band.position_cm1, "shift_cm1": verdict.band.shift_cm1})
-    plot_pressure_response(
-        png,
-        title=f"{model.name} | {fixture.system} {fixture.version} | relaxed cell at "
+    draw_pressure_figure(
+        png, title=f"{model.name} | {fixture.system} {fixture.version} | relaxed cell at "
         + " and ".join(f"{p:g}" for p in sorted(runs)) + " GPa",
-        model_spectra={p: (r.spectrum.energy_cm1, r.spectrum.intensity) for p, r in runs.items()},
-        reference_spectra=references,
-        marked_bands=marked,
-        window_cm1=window_cm1,
-    )
+        model_name=model.name, fixture=fixture, runs=runs, marked=marked, claimed_cm1=claimed, bands=bands,
+        window_cm1=window_cm1)
+    self_made = self_reference_reason(fixture, model.name)
     payload = {
         "item": verdict.item.__dict__,
         "value": verdict.value,
@@ -183,6 +173,7 @@ def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: Pres
         "pressures_gpa": list(analysis.pressures_gpa),
         "timings_s": {k: v for p, r in runs.items() for k, v in stage_timings(r.stages, f"{p:g}GPa/").items()},
         "plot": png.name,
+        "self_reference": self_made,
     }
     modes_file = record.parent / f"{PRESSURE_FAMILY}-modes.json"
     write_text_atomic(modes_file, json.dumps(analysis.mode_rows(), indent=0, default=float))
@@ -198,6 +189,7 @@ def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: Pres
             cell_mode="relaxed-cell",
             multiphonon_orders=any_run.settings.get("ins", {}).get("orders"),
             multiphonon_max_order=any_run.settings.get("ins", {}).get("multiphonon_max_order"),
+            self_reference=self_made is not None,
         ),
         session_id=session_id, plots=(png.name,), files=(modes_file.name,),
         provenance=dict(provenance or {}),

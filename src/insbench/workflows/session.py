@@ -173,6 +173,7 @@ class InsbenchSession:
         self._failures: dict[tuple, BaseException] = {}
         self.summary: list[dict[str, Any]] = []
         self.md_summary: list[dict[str, Any]] = []
+        self.pressure_records: dict[Path, Any] = {}  # pressure record written -> its fixture
         if options.mlip_names:
             self.thread_limits = self._threads.apply()
 
@@ -312,6 +313,9 @@ class InsbenchSession:
         write_pressure_result(self.store, model=model, fixture=fixture, analysis=analysis, runs=runs,
                               verdict=verdict, session_id=self.session_id, window_cm1=window_cm1,
                               thresholds=self.thresholds, provenance=self.provenance())
+        from insbench.results.records import record_path
+
+        self.pressure_records[record_path(self.store.results_dir, model.name, fixture.system, "pressure")] = fixture
 
     def write_cost(self, model, fixture, case_id: str, payload: dict[str, Any]):
         from insbench.workflows.cost import write_cost_case
@@ -329,6 +333,10 @@ class InsbenchSession:
             for row in self.md_summary:
                 lines.append(f"{row['model']:<22} {row['system'] + ' (' + row['level'] + ')':<28} "
                              f"{row['passed']:>6}/{row['total']:<7}  {', '.join(row['failed']) or '-'}")
+        if self.pressure_records:
+            from insbench.workflows.pressure_report import pressure_lines
+
+            lines += ([""] if lines else []) + pressure_lines(list(self.pressure_records.items()))
         return lines
 
     def _spectral_lines(self) -> list[str]:
