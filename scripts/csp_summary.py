@@ -144,7 +144,9 @@ def write_summary(out: Path, *, plan, generated, prescreen, final, order, molecu
     summary = {
         "kind": "predicted", "settings": settings, "timings_s": timings,
         "counts": {"planned": len(plan), "generated": sum(a is not None for a in generated.values()),
-                   "prescreened": len(prescreen), "prescreen_ok": statuses.count("ok"),
+                   "prescreened": len(prescreen),
+                   "generated_not_prescreened": sum(a is not None for a in generated.values()) - len(prescreen),
+                   "prescreen_ok": statuses.count("ok"),
                    "prescreen_discarded": statuses.count("discarded"), "prescreen_failed": statuses.count("failed"),
                    "final_order": len(order),
                    **{f"converged_{m}": sum(converged(r) for r in recs.values()) for m, recs in final.items()}},
@@ -166,6 +168,7 @@ def markdown(summary: dict) -> str:
     lines = [
         "# 2,5-diiodothiophene structure prediction (PREDICTED, not measured)", "",
         f"Candidates planned {c['planned']}, generated {c['generated']}, pre-screened {c['prescreened']} "
+        f"(generated but not pre-screened before the time cut: {c['generated_not_prescreened']}) "
         f"(ok {c['prescreen_ok']}, broken molecules {c['prescreen_discarded']}, failed {c['prescreen_failed']}); "
         + ", ".join(f"{k.removeprefix('converged_')} converged {v}" for k, v in c.items()
                     if k.startswith("converged_")) + ".", "",

@@ -311,6 +311,19 @@ def final_relax(ident: str, model: str, calc, out: Path, fmax: float, steps: int
     return record
 
 
+def round_robin(plan: list[Candidate]) -> list[Candidate]:
+    """Candidates interleaved over the (space group, Z) groups of the plan: the k-th of every
+    group before the (k+1)-th of any; the 1.0.0 structure first."""
+    groups: dict[tuple[int, int], list[Candidate]] = {}
+    for c in plan:
+        groups.setdefault((c.sg_number, c.z) if c.ident != "v100" else (0, 0), []).append(c)
+    ordered = groups.pop((0, 0), [])
+    depth = max((len(g) for g in groups.values()), default=0)
+    for k in range(depth):
+        ordered += [g[k] for g in groups.values() if k < len(g)]
+    return ordered
+
+
 def past(stop_at: str | None) -> bool:
     if not stop_at:
         return False
@@ -328,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fmax", type=float, default=0.01, help="final force/stress target, eV/A")
     parser.add_argument("--final-steps", type=int, default=1000)
     parser.add_argument("--stop-at", default=None, help="UTC HH:MM after which no new relaxation starts")
+    parser.add_argument("--prescreen-until", default=None,
+                        help="UTC HH:MM after which no new pre-screen starts (the final stage begins)")
     args = parser.parse_args(argv)
     out = args.out_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -345,9 +360,19 @@ def main(argv: list[str] | None = None) -> int:
     with timings.stage("generate"):
         generated = {c.ident: generate(c, out) for c in plan}
     log(f"generated {sum(a is not None for a in generated.values())} of {len(plan)} candidates")
+    pre = {}
     with timings.stage("prescreen"):
-        pre = {c.ident: prescreen(c, generated[c.ident], calcs, out, args.prescreen_steps)
-               for c in plan if generated[c.ident] is not None}
+        for c in round_robin(plan):  # a time cut leaves every (space group, Z) sampled alike
+            if generated[c.ident] is None:
+                continue
+            done = (out / "prescreen" / f"{c.ident}.json").is_file()
+            if not done and past(args.prescreen_until):
+                continue
+            pre[c.ident] = prescreen(c, generated[c.ident], calcs, out, args.prescreen_steps)
+    skipped = [c.ident for c in plan if generated[c.ident] is not None and c.ident not in pre]
+    if skipped:
+        log(f"pre-screen stopped at {args.prescreen_until} UTC: {len(skipped)} generated candidates not "
+            "pre-screened (rerun without --prescreen-until to finish them)")
     order = csp_summary.final_order(pre, args.n_final, always=("v100",))
     settings = vars(args) | {"out_dir": str(out), "plan": [asdict(c) for c in plan],
                              "prescreen_model": PRESCREEN_MODEL, "single_point_model": SINGLE_POINT_MODEL,
