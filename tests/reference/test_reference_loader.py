@@ -25,6 +25,8 @@ from insbench.spectra import Spectrum1D
 
 from .synthetic_data import HEXANE_DIR, REPO
 
+NEWEST_HEXANE_DIR = REPO / "reference_data" / "hexane" / "1.0.1"
+
 HEXANE_DAT_SHA = "96d1126159874045c33a0ba1c1f33d926e6ad7d7c3b5702980737cd13c0e094c"
 GEOMETRY_SHA = "164b088de776f564a6ba88efa0d05a428254cffd71d7e04584af9dd0487a302a"
 
@@ -76,8 +78,9 @@ def hexane(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_load_shipped_hexane(hexane) -> None:
-    assert (hexane.system, hexane.version, hexane.origin) == ("hexane", "1.0.0", "package")
-    assert hexane.root == HEXANE_DIR
+    # the newest shipped version is the default (1.0.1: 1.0.0's data with a corrected note)
+    assert (hexane.system, hexane.version, hexane.origin) == ("hexane", "1.0.1", "package")
+    assert hexane.root == NEWEST_HEXANE_DIR
     assert hexane.formula == "C6H14"
     assert hexane.conditions.instrument == "TFXA"
     assert hexane.conditions.pressures_gpa == (0.0,)
@@ -131,7 +134,7 @@ def test_artefact_helpers(hexane) -> None:
     assert [a.name for a in hexane.artefacts(role="spectrum")] == ["spectrum_measured_0gpa"]
     assert len(hexane.artefacts(kind="measured")) == 2
     assert hexane.artefacts(kind="predicted") == ()
-    assert hexane.file_path("structure") == HEXANE_DIR / "geometry.in"
+    assert hexane.file_path("structure") == NEWEST_HEXANE_DIR / "geometry.in"
     with pytest.raises(ArtefactNotFoundError, match="has no artefact 'nope'; it has: spectrum_measured_0gpa, structure"):
         hexane.artefact("nope")
     with pytest.raises(ValueError, match="role must be one of"):
@@ -140,8 +143,8 @@ def test_artefact_helpers(hexane) -> None:
 
 def test_to_provenance_is_json_and_complete(hexane) -> None:
     prov = json.loads(json.dumps(hexane.to_provenance()))
-    assert prov["system"] == "hexane" and prov["version"] == "1.0.0"
-    assert prov["root"] == str(HEXANE_DIR)
+    assert prov["system"] == "hexane" and prov["version"] == "1.0.1"
+    assert prov["root"] == str(NEWEST_HEXANE_DIR)
     assert len(prov["manifest_sha256"]) == 64
     art = prov["artefacts"]["spectrum_measured_0gpa"]
     assert art["kind"] == "measured" and art["sha256"] == HEXANE_DAT_SHA

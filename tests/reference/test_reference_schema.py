@@ -208,3 +208,81 @@ def test_semver_ordering() -> None:
                "1.0.0-rc.1", "1.0.0", "1.2.0", "1.10.0", "2.0.0"]
     assert sorted(ordered[5:] + ordered[:5], key=semver_key) == ordered
     assert semver_key("1.0.0+a") == semver_key("1.0.0+b")
+
+
+# --- pydantic schema: did-you-mean, kind "cited", declared thresholds ------------------------
+
+@pytest.mark.parametrize("keys, typo, meant", [
+    ((), "descripton", "description"),
+    (("conditions",), "temperatur_k", "temperature_k"),
+    (("conditions", "resolution"), "widht_scale", "width_scale"),
+    (("artefacts", 0), "licnce", "licence"),
+    (("artefacts", 0, "source"), "citaton", "citation"),
+])
+def test_unknown_key_suggests_the_closest(hexane_manifest: dict[str, Any], keys, typo, meant) -> None:
+    obj: Any = hexane_manifest
+    for key in keys:
+        obj = obj[key]
+    obj[typo] = obj.get(meant, "x")
+    with pytest.raises(ReferenceSchemaError) as info:
+        parse_manifest(hexane_manifest, MANIFEST)
+    assert info.value.field.endswith(typo)
+    assert f"did you mean {meant!r}" in str(info.value) and "not a known field" in str(info.value)
+
+
+def _cited(manifest: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    art = copy.deepcopy(manifest["artefacts"][0])
+    art.update(name="claims_paper", file="claims.json", role="claims", kind="cited", format="json", units={},
+               pressure_gpa=None, pressure_note="claims cover every pressure",
+               source={"citation": "A. Author, arXiv:0000.00000 (synthetic test)", "doi": None, "repository": None,
+                       "path": None, "commit": None, "url": "https://arxiv.org/abs/0000.00000"})
+    art.update(changes)
+    manifest["artefacts"].append(art)
+    return art
+
+
+def test_cited_kind_is_valid_for_claims_with_a_paper(hexane_manifest: dict[str, Any]) -> None:
+    _cited(hexane_manifest)
+    manifest = parse_manifest(hexane_manifest, MANIFEST, check_files=False)
+    assert manifest.artefacts[-1].kind == "cited"
+
+
+@pytest.mark.parametrize("changes, field, words", [
+    ({"role": "spectrum", "format": "isis-dat", "units": {"energy": "cm-1", "intensity": "a"}, "pressure_gpa": 0.5},
+     "role", "statements paraphrased from a paper"),
+    ({"format": "csv"}, "role", "format 'json'"),
+    ({"source": {"citation": "a paper", "doi": None, "repository": None, "path": None, "commit": None,
+                 "url": None}}, "source", "doi or url"),
+])
+def test_cited_kind_rules(hexane_manifest: dict[str, Any], changes, field: str, words: str) -> None:
+    _cited(hexane_manifest, **changes)
+    with pytest.raises(ReferenceSchemaError) as info:
+        parse_manifest(hexane_manifest, MANIFEST, check_files=False)
+    assert info.value.field == f"artefacts[2](claims_paper).{field}" and words in str(info.value)
+
+
+def test_cited_statements_each_need_an_exact_source(tmp_path: Path) -> None:
+    from insbench.reference.schema import check_cited_claims
+
+    good = b'{"claims": [{"statement": "a bilayer", "source": {"citation": "x", "location": "Figure 2 caption"}},' \
+           b' {"statement": "blue shifts", "source": "arXiv:2603.05442 abstract"}]}'
+    check_cited_claims(good, tmp_path / "claims.json", MANIFEST, "claims_paper")
+    for bad, words in [
+        (b'{"claims": [{"statement": "a bilayer"}]}', "source"),
+        (b'{"claims": [{"statement": "a bilayer", "source": {"citation": "x"}}]}', "location"),
+        (b'{"claims": [{"statement": "", "source": "abstract"}]}', "statement"),
+        (b'{"claims": []}', "at least one"),
+        (b"not json", "not valid UTF-8 JSON"),
+    ]:
+        with pytest.raises(ReferenceSchemaError, match=words):
+            check_cited_claims(bad, tmp_path / "claims.json", MANIFEST, "claims_paper")
+
+
+def test_conditions_may_declare_thresholds(hexane_manifest: dict[str, Any]) -> None:
+    declared = {"fingerprint": {"w1_cm1": {"threshold": 30.0, "unit": "cm-1", "direction": "max",
+                                            "rationale": "synthetic"}}}
+    hexane_manifest["conditions"]["thresholds"] = declared
+    assert parse_manifest(hexane_manifest, MANIFEST).conditions.thresholds == declared
+    hexane_manifest["conditions"]["thresholds"] = {"fingerprint": 3}
+    with pytest.raises(ReferenceSchemaError, match="table of metrics"):
+        parse_manifest(hexane_manifest, MANIFEST)

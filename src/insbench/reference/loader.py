@@ -31,6 +31,7 @@ from insbench.reference.schema import (
     Conditions,
     Manifest,
     Slot,
+    check_cited_claims,
     parse_manifest,
 )
 from insbench.reference.semver import is_semver, semver_key
@@ -234,6 +235,8 @@ def load_fixture_dir(path: Path | str, origin: str = "path") -> Fixture:
             )
         elif art.role == "structure":
             parsed[art.name] = parse_structure(data, str(file), art.format)
+        if art.kind == "cited":
+            check_cited_claims(data, file, manifest_path, art.name)
     return Fixture(manifest, root, origin, manifest_sha, parsed)
 
 
