@@ -115,7 +115,7 @@ def top_candidates(csp_dir: Path, summary: dict, k: int) -> list[dict]:
 
 
 def claims() -> dict:
-    src = "arXiv:2603.05442 abstract"
+    src = {"paper": ARXIV, "version": "v1 (5 Mar 2026)", "location": "abstract"}
     return {
         "kind_note": (f"CITED: statements paraphrased from {ARXIV} (v1, 5 Mar 2026), each with its exact source. "
                       "They are the authors' claims, not data: the measured spectra, peak tables and structure are "
@@ -134,7 +134,7 @@ def claims() -> dict:
              "sign": "red", "magnitude_cm1": None, "magnitude_note": "not stated in the abstract", "source": src},
             {"id": "packing", "statement": "The MLIP-relaxed crystal packing shown in the paper's Figure 2 is "
              "described as a bilayer with a herringbone arrangement of the molecules.",
-             "source": "arXiv:2603.05442, caption of Figure 2",
+             "source": {"paper": ARXIV, "version": "v1 (5 Mar 2026)", "location": "Figure 2 caption"},
              "note": "describes the authors' MLIP-relaxed structure, not a measured structure"},
         ],
     }
@@ -194,7 +194,9 @@ def publish(csp_dir: Path, version: str, next_version: str, k: int, sensitivity:
     if not summary["selection"].get("selected"):
         raise SystemExit("the CSP run has no converged SevenNet-0+D3 candidate yet: nothing to publish")
     chosen = top_candidates(csp_dir, summary, k)
-    staging = Path(tempfile.mkdtemp(prefix=f"{SYSTEM}-{version}-"))
+    staging_root = Path(tempfile.mkdtemp(prefix=f"{SYSTEM}-{version}-"))
+    staging = staging_root / SYSTEM / version  # the loader checks system and version against the path
+    staging.mkdir(parents=True)
     proc = procedure(summary)
     selected = chosen[0]
     atoms = motifs.group_by_molecule(read(csp_dir / "final" / RANKING_MODEL / f"{selected['ident']}.extxyz"))
@@ -270,7 +272,7 @@ def publish(csp_dir: Path, version: str, next_version: str, k: int, sensitivity:
     load_fixture_dir(staging)  # schema, checksums and formats verified before it is published
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(staging, target)
-    shutil.rmtree(staging)
+    shutil.rmtree(staging_root)
     return target
 
 

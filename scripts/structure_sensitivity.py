@@ -38,7 +38,7 @@ def log(message: str) -> None:
     print(time.strftime("%H:%M:%S"), message, flush=True)
 
 
-def one(model_name: str, ident: str, version: str, out: Path) -> dict:
+def one(model_name: str, ident: str, version: str, out: Path, fixture_root: Path) -> dict:
     path = out / "runs" / f"{model_name}__{ident}.json"
     if path.is_file():
         return json.loads(path.read_text())
@@ -52,7 +52,8 @@ def one(model_name: str, ident: str, version: str, out: Path) -> dict:
     from insbench.workflows.pipeline import run_spectral_case
     from insbench.workflows.pressure import analyse_pressure_pair
 
-    fixture_dir = csp_export.variant(ident, version, out / "fixtures")
+    os.environ["INSBENCH_REFERENCE_PATH"] = str(fixture_root)  # where the importer finds the base version
+    fixture_dir = csp_export.variant(ident, version, out / "fixtures", fixture_root)
     fixture = load_fixture_dir(fixture_dir)
     model = ModelHandle(resolve_mlip(model_name), threads=1)
     cache = Cache(out / "cache", enabled=True)
@@ -129,12 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", default="2.0.0")
     parser.add_argument("--candidates", nargs="*", default=None, help="default: all shipped candidates")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--fixture-root", type=Path, default=REPO / "reference_data")
     parser.add_argument("--stop-at", default=None, help="UTC HH:MM after which no new run starts")
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(1)
-    shipped = json.loads((REPO / "reference_data" / "diiodothiophene" / args.version / "candidates.json").read_text())
+    shipped = json.loads((args.fixture_root / "diiodothiophene" / args.version / "candidates.json").read_text())
     candidates = args.candidates or [c["ident"] for c in shipped["candidates"]]
     for model in args.models:
         for ident in candidates:
@@ -143,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                 log("stop time reached")
                 table(args.out, args.version, args.models, candidates)
                 return 0
-            one(model, ident, args.version, args.out)
+            one(model, ident, args.version, args.out, args.fixture_root)
             table(args.out, args.version, args.models, candidates)
     return 0
 
