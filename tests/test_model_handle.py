@@ -90,3 +90,18 @@ def test_cold_case_records_model_call_time_per_stage(cold_run):
         stage = by_stage[name]
         assert 0 < stage.model_call_seconds <= stage.build_seconds
     assert by_stage["spectrum"].model_call_seconds is None  # no model in the spectrum stage
+
+
+def test_md_starts_from_the_spectral_relaxation(cold_run, monkeypatch):
+    """The MD start (positions relaxed in the measured cell at 0 GPa) is the measured-cell
+    spectral case's relaxation: same cache entry, no second relaxation, no model loaded."""
+    from insbench.physics.relax import RelaxSettings
+    from insbench.workflows.pipeline import relax_stage
+
+    cache, fixture, cold = cold_run
+    spy = FactorySpy(monkeypatch)
+    model = ModelHandle(resolve_mlip("mace-tiny"), device="cpu")
+    _start, record = relax_stage(model, fixture.structure().atoms,
+                                 RelaxSettings(pressure_gpa=0.0, cell_mode="measured-cell"), cache)
+    assert record.reused and record.cache_key == cold.stage("relax").cache_key
+    assert spy.calls == 0

@@ -1,4 +1,8 @@
-"""D3(BJ) dispersion via ``dftd3`` and a small calculator that sums two calculators."""
+"""D3(BJ) dispersion via ``dftd3`` and a small calculator that sums two calculators.
+
+``dftd3`` has no GPU path: D3 runs on the CPU whatever ``--insbench-device`` says (the
+model it is added to may run on cuda); records say so (``runtime.d3_device``).
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ calculator for every geometry, and when the energy per atom moves by more
 than ``max_jump_ev_per_atom`` from the previous geometry (same atoms), it
 repeats the calculation from a different initial guess (EEQ charges
 instead of SAD) and accepts the jump only when both agree.
+
+tblite runs on the CPU only: ``--insbench-device`` does not apply to GFN2-xTB, and the
+record's ``runtime.device`` says ``cpu``.
 """
 
 from __future__ import annotations
