@@ -245,7 +245,7 @@ def fit_scale_and_background(
         resid = rest - scale_n * fw
         reduced_chi2 = float(resid @ resid / (x.size - n_free))
     elif not win.has_errors:
-        note = "the measured spectrum has no error bars: unit weights, no reduced chi^2"
+        note = "the reference spectrum has no error bars (or all zero): unit weights, no reduced chi^2"
 
     parameters = {
         "scale": FitParameter(
