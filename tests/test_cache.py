@@ -345,28 +345,26 @@ def test_sigkilled_build_leftovers_are_cleaned_live_ones_kept(tmp_path):
 
 def test_relax_stage_resumes_from_its_checkpoint_after_an_interrupt(tmp_path):
     """The pipeline's relax stage keeps its checkpoint in the entry's work dir (synthetic LJ argon)."""
-    from types import SimpleNamespace
-
     from ase.build import bulk
 
+    from insbench.models.spec import MLIPSpec
     from insbench.physics.relax import RelaxSettings
-    from insbench.workflows.pipeline import relax_stage
+    from insbench.workflows.pipeline import ModelHandle, relax_stage
     from tests.physics.test_relax_checkpoint import _Interrupting
     from tests.physics.toy import argon_lj
 
+    def model(factory):
+        return ModelHandle(MLIPSpec(name="lj-argon-synthetic", kind="plugin", factory=factory, elements=("Ar",)))
+
     atoms = bulk("Ar", "fcc", a=5.6, cubic=True)
     atoms.rattle(0.05, seed=3)
-    settings = RelaxSettings(keep_symmetry=False, fmax_ev_a=1e-4)
-    identity = {"name": "lj-argon (synthetic)"}
-    whole, whole_record = relax_stage(SimpleNamespace(identity=identity, calculator=argon_lj()), atoms,
-                                      settings, Cache(tmp_path / "a"))
+    settings = RelaxSettings(keep_symmetry=False, fmax_ev_a=1e-4, cell_mode="measured-cell")  # fast: no cell filter
+    whole, whole_record = relax_stage(model(argon_lj), atoms, settings, Cache(tmp_path / "a"))
     cache = Cache(tmp_path / "b")
     with pytest.raises(KeyboardInterrupt):
-        relax_stage(SimpleNamespace(identity=identity, calculator=_Interrupting(argon_lj(), 8)), atoms,
-                    settings, cache)
+        relax_stage(model(lambda: _Interrupting(argon_lj(), 8)), atoms, settings, cache)
     assert list((tmp_path / "b" / "relax" / ".work").glob("*/relax.npz"))
-    resumed, record = relax_stage(SimpleNamespace(identity=identity, calculator=argon_lj()), atoms,
-                                  settings, cache)
+    resumed, record = relax_stage(model(argon_lj), atoms, settings, cache)
     assert record.summary["resumed_from_step"] > 0 and not record.reused
     assert record.summary["n_steps"] == whole_record.summary["n_steps"]
     assert np.allclose(resumed.positions, whole.positions, atol=1e-8)
