@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_dask(args: argparse.Namespace, names: list[str], shared: dict[str, Any]) -> int:
-    from insbench.models import ModelError, parse_mlip_option
+    from insbench.models import ModelError, parse_mlip_option, resolve_mlip
     from insbench.workflows.distributed import GraphReport, dask_client, plan_tasks, run_on_dask
     from insbench.workflows.session import InsbenchOptions
 
@@ -91,6 +91,8 @@ def _run_dask(args: argparse.Namespace, names: list[str], shared: dict[str, Any]
             threads=values["threads"] if values["threads"] is not None else 1,
             device=values["device"] or defaults.device,
         )
+        for name in options.mlip_names:  # an unknown name or a missing file fails here, not on a worker
+            resolve_mlip(name)
         tasks = plan_tasks(options)
     except (ModelError, ValueError) as error:
         print(f"insbench run: {error}")
@@ -102,6 +104,10 @@ def _run_dask(args: argparse.Namespace, names: list[str], shared: dict[str, Any]
             report = GraphReport(run_on_dask(client, options, session_id, tasks))
     except ValueError as error:
         print(f"insbench run: {error}")
+        return 2
+    except OSError as error:  # no scheduler at that address
+        print(f"insbench run: cannot reach the Dask scheduler {args.dask_scheduler}: {error}. Is "
+              "`dask scheduler` running there, and is its port open to this machine? (docs/distributed.md)")
         return 2
     for line in report.lines():
         print(line)
