@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES = (
     "insbench.models.cli",
     "insbench.reference.cli",
     "insbench.results.cli",
+    "insbench.verify_cli",
 )
 
 

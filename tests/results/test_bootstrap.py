@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from insbench.metrics import score_spectrum
 from insbench.reference import load_fixture
-from insbench.results.bootstrap import BootstrapUnavailable, bootstrap_scores, case_bootstrap
+from insbench.metrics.bootstrap import BootstrapUnavailable, bootstrap_scores, case_bootstrap, resampled_spectra
 from insbench.spectra import Spectrum1D
 
 CENTRES = [60.0, 95.0, 140.0, 190.0, 250.0, 320.0, 380.0]
@@ -126,3 +126,26 @@ def test_case_bootstrap_refuses_other_reference_data(synthetic_results):
     del record["cases"][case_id]["simulated_spectrum"]
     with pytest.raises(BootstrapUnavailable, match="no simulated spectrum"):
         case_bootstrap(record, case_id, n_resamples=2)
+
+
+def test_bootstrap_samples_are_labelled_xarray_objects(tmp_path):
+    import xarray as xr
+
+    from insbench._io import write_netcdf_atomic
+
+    simulated, measured = synthetic_pair(6.0, 0.03)
+    result = bootstrap_scores(simulated, measured, WINDOW, n_resamples=7, seed=5)
+    dataset = result.to_xarray()
+    assert dataset.sizes["resample"] == 7 - result.n_failed
+    assert list(dataset["w1_cm1"].values) == list(result.samples["w1_cm1"])
+    write_netcdf_atomic(tmp_path / "boot.nc", dataset)
+    with xr.open_dataset(tmp_path / "boot.nc") as opened:
+        assert opened.attrs["seed"] == 5 and json.loads(opened.attrs["intervals"])["w1_cm1"]["point"] == \
+            result.intervals["w1_cm1"].point
+    copies = resampled_spectra(measured, 3, seed=5)
+    assert copies.dims == ("resample", "energy_cm1") and copies["energy_cm1"].attrs["units"] == "cm-1"
+    rng = np.random.default_rng(5)
+    first = measured.intensity + measured.error * rng.standard_normal(measured.intensity.shape)
+    assert np.array_equal(copies.values[0], first)
+    with pytest.raises(ValueError, match="no error bars"):
+        resampled_spectra(replace(measured, error=None), 2)

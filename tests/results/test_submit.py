@@ -46,7 +46,9 @@ def test_bundle_contents(bundle):
     environment = json.loads(members["environment.json"])
     assert "numpy" in {k.lower() for k in environment["distributions"]}
     reference = json.loads(members["reference.json"])
-    assert reference["hexane"]["version"] == "1.0.0"
+    from insbench.reference import load_fixture
+
+    assert reference["hexane"]["version"] == load_fixture("hexane").version
     assert len(reference["hexane"]["checksums"]["Hexane.dat"]) == 64
     assert json.loads(members["identity.json"])["model_file"]["sha256"] == "0" * 64
     settings = json.loads(members["settings.json"])
@@ -117,8 +119,12 @@ def test_rerun_sample_disagreeing_scores(bundle):
         return scores
 
     report = verify_bundle(bundle, mlip="synthetic-soft", rerun_sample=1, runner=runner)
-    assert not report.ok
-    assert any("fingerprint w1_cm1: submitted 41.27, re-run 51.27" in p for p in report.problems)
+    record = json.loads(_members(bundle)["results/synthetic-soft/hexane/spectra.json"])
+    [case] = record["cases"].values()
+    submitted = case["windows"]["fingerprint"]["scores"]["w1_cm1"]
+    assert report.problems == [
+        f"re-run of hexane-0GPa-relaxed-cell-vs-measured: fingerprint w1_cm1: submitted {submitted:.4g}, "
+        f"re-run {submitted + 10.0:.4g} (tolerance 1 + 0.05 x |submitted|)"]
 
 
 def test_rerun_errors_are_reported(bundle):
@@ -145,7 +151,7 @@ def test_rerun_settings_round_trip(changes):
     from insbench.physics.relax import RelaxSettings
     from insbench.workflows.pipeline import PipelineSettings, ins_settings_for
     from insbench.reference import load_fixture
-    from insbench.results.submit import settings_from_record
+    from insbench.workflows.rerun import settings_from_record
 
     fixture = load_fixture("hexane")
     original = PipelineSettings()
@@ -160,3 +166,49 @@ def test_rerun_settings_round_trip(changes):
     rebuilt = settings_from_record(recorded)
     assert rebuilt.relax == relax and rebuilt.phonons == original.phonons
     assert ins_settings_for(fixture.conditions, rebuilt) == ins_settings_for(fixture.conditions, original)
+
+
+def test_a_rerun_without_a_runner_is_refused(bundle):
+    with pytest.raises(ValueError, match="a re-run needs a runner"):
+        verify_bundle(bundle, mlip="synthetic-soft", rerun_sample=1)
+
+
+def test_real_rerun_refuses_another_model_file(bundle):
+    from insbench.workflows.rerun import pipeline_runner
+
+    report = verify_bundle(bundle, mlip="mace-tiny", rerun_sample=1, runner=pipeline_runner())
+    [problem] = [p for p in report.problems if p.startswith("re-run of")]
+    assert "ValueError: mace-tiny: model file sha256" in problem
+    assert problem.endswith(f"differs from the submitted {'0' * 12}; re-run with the submitted model file")
+
+
+def test_real_rerun_path_recomputes_a_mace_tiny_case_and_agrees(tmp_path, capsys):
+    """insbench verify --mlip mace-tiny --rerun-sample 1 on a real (small-supercell) mace-tiny bundle:
+    the case is recomputed from scratch in an empty cache and its scores agree."""
+    from dataclasses import replace
+
+    from insbench.metrics import load_thresholds
+    from insbench.models import resolve_mlip
+    from insbench.physics.phonons import PhononSettings
+    from insbench.reference import load_fixture
+    from insbench.results import ResultsStore
+    from insbench.workflows.cache import Cache
+    from insbench.workflows.evaluate import evaluate_spectral_run, write_spectral_result
+    from insbench.workflows.pipeline import ModelHandle, PipelineSettings, SpectralCase, run_spectral_case
+
+    fixture = load_fixture("hexane")
+    settings = replace(PipelineSettings(), phonons=PhononSettings(supercell_min_length_a=4.0))
+    run = run_spectral_case(ModelHandle(resolve_mlip("mace-tiny")), fixture,
+                            SpectralCase("hexane", 0.0, "measured-cell"), Cache(tmp_path / "cache-run"), settings)
+    thresholds = load_thresholds()
+    evaluation = evaluate_spectral_run(run, fixture, thresholds, "measured")
+    write_spectral_result(ResultsStore(tmp_path / "results"), run, evaluation, fixture, session_id="s",
+                          thresholds=thresholds)
+    out = build_bundle(tmp_path / "results", "mace-tiny", tmp_path / "real.tar.gz").path
+    capsys.readouterr()
+    assert main(["verify", str(out), "--mlip", "mace-tiny", "--rerun-sample", "1",
+                 "--cache-dir", str(tmp_path / "cache-verify")]) == 0
+    assert "re-run of hexane-0GPa-measured-cell-vs-measured with mace-tiny: scores agree within tolerance" \
+        in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "cache-verify").iterdir() if not p.name.startswith(".")) == [
+        "phonons", "relax", "spectrum"]

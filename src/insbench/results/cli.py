@@ -1,5 +1,6 @@
-"""``insbench leaderboard | submit | verify | gate``: wiring only; the work is in
-:mod:`insbench.results.leaderboard`, :mod:`.submit` and :mod:`.gate`.
+"""``insbench leaderboard | submit | gate``: wiring only; the work is in
+:mod:`insbench.results.leaderboard`, :mod:`.submit` and :mod:`.gate`. (``verify`` re-runs
+models, so it is wired in :mod:`insbench.verify_cli`: results never imports workflows.)
 
 Exit codes: 0 success (gate passed, bundle verified), 1 a gate missed or a bundle
 failed verification, 2 bad input (no such directory, malformed gate file).
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from insbench.results.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_N_RESAMPLES, DEFAULT_SEED
+from insbench.metrics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_N_RESAMPLES, DEFAULT_SEED
 
 
 def _err(message: str) -> None:
@@ -42,19 +43,6 @@ def register(subparsers: Any) -> None:
     submit.add_argument("--out", required=True, metavar="BUNDLE", help="output .tar.gz")
     submit.add_argument("--log", action="append", default=[], metavar="FILE", help="extra log file(s) to include")
     submit.set_defaults(func=submit_command)
-
-    verify = subparsers.add_parser(
-        "verify", help="check a submission bundle's integrity, optionally re-running a sample of cases",
-    )
-    verify.add_argument("bundle", metavar="BUNDLE")
-    verify.add_argument("--mlip", default=None, metavar="NAME",
-                        help="the model, to re-run a sample of its cases through the pipeline")
-    verify.add_argument("--rerun-sample", type=int, default=0, metavar="N", help="number of cases to re-run")
-    verify.add_argument("--seed", type=int, default=0, help="which cases are sampled")
-    verify.add_argument("--cache-dir", default=None, metavar="DIR",
-                        help="stage cache for the re-run (default: the usual one); an empty directory "
-                        "recomputes every stage from scratch")
-    verify.set_defaults(func=verify_command)
 
     gate = subparsers.add_parser(
         "gate", help="judge a release gate file's required metrics on the results (non-zero exit on a miss)",
@@ -118,22 +106,6 @@ def submit_command(args: argparse.Namespace) -> int:
     print(f"wrote {summary.path} ({len(summary.members)} members)")
     print(f"sha256 {summary.sha256}  (publish this next to the bundle)")
     return 0
-
-
-def verify_command(args: argparse.Namespace) -> int:
-    from insbench.results.submit import pipeline_runner, verify_bundle
-
-    if args.rerun_sample and not args.mlip:
-        _err("--rerun-sample needs --mlip NAME (the model to re-run)")
-        return 2
-    report = verify_bundle(args.bundle, mlip=args.mlip, rerun_sample=args.rerun_sample, seed=args.seed,
-                           runner=pipeline_runner(args.cache_dir) if args.mlip else None)
-    for line in report.lines:
-        print(line)
-    for problem in report.problems:
-        print(f"FAIL {problem}", file=sys.stderr)
-    print(f"{args.bundle}: {'verified' if report.ok else 'NOT verified'}")
-    return 0 if report.ok else 1
 
 
 def gate_command(args: argparse.Namespace) -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from insbench.results.bootstrap import DEFAULT_CONFIDENCE, BootstrapUnavailable, case_bootstrap
+from insbench.metrics.bootstrap import DEFAULT_CONFIDENCE, BootstrapUnavailable, case_bootstrap
 from insbench.results.gate_file import (
     Declared,
     GateFile,

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from insbench.results.bootstrap import (
+from insbench.metrics.bootstrap import (
     DEFAULT_CONFIDENCE,
     DEFAULT_N_RESAMPLES,
     DEFAULT_SEED,

@@ -13,7 +13,8 @@
 ``insbench verify bundle.tar.gz`` checks every member against MANIFEST.json (a
 changed, missing or extra member is named and the exit status is non-zero) and
 re-validates the records; with ``--mlip NAME --rerun-sample N`` it re-runs N cases
-through the pipeline and compares the scores within a tolerance.
+through the pipeline (:mod:`insbench.workflows.rerun`, passed in as a runner: results
+never runs a model) and compares the scores within a tolerance.
 
 The manifest protects against accidental and casual change, not against someone
 who rewrites the manifest too: publish the bundle's own sha256 (printed by submit)
@@ -22,7 +23,6 @@ through a separate channel if that matters.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -36,6 +36,7 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from insbench._io import sha256_bytes
 from insbench.results.records import safe_name
 from insbench.results.store_index import Record, load_index, validate_record
 
@@ -53,10 +54,6 @@ DEFAULT_TOLERANCE = {
 
 class BundleError(ValueError):
     """The bundle cannot be made or read; the message says which file and why."""
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def installed_distributions() -> dict[str, str]:
@@ -244,61 +241,6 @@ def check_integrity(manifest: dict[str, Any], members: dict[str, bytes]) -> list
 CaseRunner = Callable[[str, dict[str, Any], str], dict[str, dict[str, float]]]
 
 
-def settings_from_record(settings: dict[str, Any]):
-    """The :class:`~insbench.workflows.pipeline.PipelineSettings` that produced a case's ``settings``
-    (relax, phonons, ins); the instrument, temperature and energy range come from the fixture."""
-    from dataclasses import replace
-
-    from insbench.physics.phonons import PhononSettings
-    from insbench.physics.relax import RelaxSettings
-    from insbench.workflows.pipeline import PipelineSettings
-
-    default = PipelineSettings()
-    phonons = dict(settings.get("phonons", {}))
-    if phonons.get("supercell_diagonal") is not None:
-        phonons["supercell_diagonal"] = tuple(phonons["supercell_diagonal"])
-    ins = settings.get("ins", {})
-    return replace(
-        default,
-        relax=RelaxSettings(**settings["relax"]) if "relax" in settings else default.relax,
-        phonons=PhononSettings(**phonons) if phonons else default.phonons,
-        q_spacing_inv_a=float(ins.get("q_spacing_inv_a", default.q_spacing_inv_a)),
-        bin_width_cm1=float(ins.get("bin_width_cm1", default.bin_width_cm1)),
-    )
-
-
-def pipeline_runner(cache_dir: str | None = None) -> CaseRunner:
-    """Re-run a spectral case through the real pipeline with the settings the record states."""
-    memo: dict[str, Any] = {}
-
-    def run(model_name: str, record: dict[str, Any], case_id: str) -> dict[str, dict[str, float]]:
-        from insbench.workflows.cache import Cache
-        from insbench.workflows.evaluate import evaluate_spectral_run
-        from insbench.metrics import load_thresholds
-        from insbench.models import resolve_mlip
-        from insbench.workflows.pipeline import ModelHandle, SpectralCase, run_spectral_case
-        from insbench.reference import load_fixture
-
-        if "model" not in memo:
-            memo["model"] = ModelHandle(resolve_mlip(model_name))
-        model = memo["model"]
-        wanted = (record["model"].get("model_file") or {}).get("sha256")
-        have = (model.identity.get("model_file") or {}).get("sha256")
-        if wanted != have:
-            raise ValueError(f"{model_name}: model file sha256 {str(have)[:12]} differs from the "
-                             f"submitted {str(wanted)[:12]}; re-run with the submitted model file")
-        case = record["cases"][case_id]
-        fixture = load_fixture(record["system"], record["reference"]["version"])
-        pipeline_settings = settings_from_record(case.get("settings", {}))
-        spec = case["case"]
-        spectral_case = SpectralCase(spec["system"], float(spec["pressure_gpa"]), spec["cell_mode"])
-        run = run_spectral_case(model, fixture, spectral_case, Cache(cache_dir), pipeline_settings)
-        evaluation = evaluate_spectral_run(run, fixture, load_thresholds(), case["reference_kind"])
-        return {w: dict(e.scores.metrics) for w, e in evaluation.windows.items()}
-
-    return run
-
-
 def compare_scores(submitted: dict[str, Any], rerun: dict[str, dict[str, float]],
                    tolerance: dict[str, tuple[float, float]] | None = None) -> list[str]:
     """Differences beyond tolerance between a case's submitted windows and a re-run."""
@@ -330,7 +272,11 @@ def verify_bundle(
     runner: CaseRunner | None = None,
     tolerance: dict[str, tuple[float, float]] | None = None,
 ) -> VerifyReport:
-    """Integrity, record schema, identity consistency and (optionally) a re-run sample."""
+    """Integrity, record schema, identity consistency and (optionally) a re-run sample.
+
+    A re-run needs ``runner`` (:func:`insbench.workflows.rerun.pipeline_runner` is the real
+    one; results never runs a model itself).
+    """
     report = VerifyReport(Path(path))
     manifest, members, problems = read_bundle(path)
     report.problems += problems
@@ -367,8 +313,9 @@ def verify_bundle(
     report.lines.append(f"integrity OK: every member matches its sha256; {len(records)} records valid")
 
     if mlip and rerun_sample > 0:
-        report.lines += _rerun(report, records, mlip, rerun_sample, seed, runner or pipeline_runner(),
-                               tolerance)
+        if runner is None:
+            raise ValueError("a re-run needs a runner: pass insbench.workflows.rerun.pipeline_runner()")
+        report.lines += _rerun(report, records, mlip, rerun_sample, seed, runner, tolerance)
     return report
 
 

@@ -27,7 +27,7 @@ background form or the model's own randomness.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,24 @@ class BootstrapResult:
     n_failed: int
     seed: int
     note: str = ""
+    #: metric -> its score on each resample that could be scored (in draw order)
+    samples: dict[str, tuple[float, ...]] = field(default_factory=dict, repr=False)
+
+    def to_xarray(self) -> Any:
+        """The resampled scores as an ``xarray.Dataset`` (one variable per metric over ``resample``),
+        with the seed, confidence and intervals in attrs."""
+        import xarray as xr
+
+        from insbench.spectra import netcdf_attrs
+
+        confidence = next(iter(self.intervals.values())).confidence if self.intervals else None
+        return xr.Dataset(
+            {name: ("resample", list(values)) for name, values in self.samples.items()},
+            attrs=netcdf_attrs({"kind": "bootstrap samples of spectral scores", "seed": self.seed,
+                                "n_resamples": self.n_resamples, "n_failed": self.n_failed,
+                                "confidence": confidence, "note": self.note,
+                                "intervals": {k: v.to_dict() for k, v in self.intervals.items()}}),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +105,23 @@ def resample_measured(measured: Spectrum1D, rng: np.random.Generator) -> Spectru
     assert measured.error is not None
     noisy = measured.intensity + measured.error * rng.standard_normal(measured.intensity.shape)
     return Spectrum1D(measured.energy_cm1, noisy, measured.error, measured.label, dict(measured.metadata))
+
+
+def resampled_spectra(measured: Spectrum1D, n_resamples: int, seed: int = DEFAULT_SEED) -> Any:
+    """The ``n_resamples`` copies :func:`bootstrap_scores` draws, as an ``xarray.DataArray``
+    (``resample`` x ``energy_cm1``; the same generator and order, so the same copies)."""
+    import xarray as xr
+
+    if measured.error is None:
+        raise ValueError(f"spectrum {measured.label!r} has no error bars to resample within")
+    rng = np.random.default_rng(seed)
+    cube = np.stack([resample_measured(measured, rng).intensity for _ in range(n_resamples)])
+    return xr.DataArray(
+        cube, dims=("resample", "energy_cm1"),
+        coords={"energy_cm1": ("energy_cm1", measured.energy_cm1, {"units": "cm-1"})},
+        name="intensity", attrs={"units": "arbitrary", "seed": seed, "label": measured.label,
+                                 "kind": "Gaussian resamples within the one-sigma error bars"},
+    )
 
 
 def bootstrap_scores(
@@ -140,7 +175,8 @@ def bootstrap_scores(
         lo, hi = np.quantile(values, [alpha / 2.0, 1.0 - alpha / 2.0]) - np.median(values) + value
         intervals[name] = Interval(value, float(lo), float(hi), confidence)
     note = "" if not failed else f"{failed} of {n_resamples} resamples had no reference peak in the window"
-    return BootstrapResult(intervals, n_resamples, failed, seed, note)
+    kept = {name: tuple(float(v) for v in values) for name, values in samples.items()}
+    return BootstrapResult(intervals, n_resamples, failed, seed, note, kept)
 
 
 def _zero_width(point: dict[str, float], confidence: float, seed: int, note: str) -> BootstrapResult:
