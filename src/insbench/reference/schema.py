@@ -26,14 +26,27 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo, model_validator
 
 from insbench.reference.checksums import SHA256_PATTERN
+from insbench.reference.cited import check_cited_claims  # noqa: F401  (re-exported)
 from insbench.reference.errors import ReferenceSchemaError
+from insbench.reference.schema_types import (
+    Kind,
+    OptNumber,
+    OptText,
+    Role,
+    Text,
+    Window,
+    _bool,
+    _number,
+    _object,
+    _Problem,
+    _text,
+)
 from insbench.reference.semver import is_semver
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 
-ROLES = ("spectrum", "structure", "peaks", "claims", "other")
-KINDS = ("measured", "computed", "predicted", "cited")
+from insbench.reference.schema_types import KINDS, ROLES  # noqa: E402,F401  (defined with the field types)
 #: Formats a spectrum artefact may have (each has a parser in ``parsers.py``).
 SPECTRUM_FORMATS = ("isis-dat", "mantid-ascii")
 #: Formats for tables, claims and notes (read by whoever uses them).
@@ -42,73 +55,6 @@ GENERIC_FORMATS = ("json", "csv", "txt", "md", "toml", "yaml")
 SPECTRUM_ENERGY_UNITS = ("cm-1", "meV")
 SOURCE_FIELDS = ("citation", "doi", "repository", "path", "commit", "url")
 SYSTEM_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-class _Problem(ValueError):
-    """A rule broken at ``field`` (relative to the object being validated)."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_name
-
-
-# ---------------------------------------------------------------- field types (messages as before)
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"must be a non-empty string, got {value!r}")
-    return value
-
-
-def _opt_text(value: Any) -> str | None:
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ValueError(f"must be a non-empty string or null, got {value!r}")
-    return value
-
-
-def _number(value: Any, nullable: bool = False) -> float | None:
-    if value is None and nullable:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"must be a finite number{' or null' if nullable else ''}, got {value!r}")
-    return float(value)
-
-
-def _window(value: Any) -> tuple[float, float]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise ValueError(f"must be a list [lo, hi] of two numbers, got {value!r}")
-    lo, hi = (_number(v) for v in value)
-    if not lo < hi:  # type: ignore[operator]
-        raise ValueError(f"needs lo < hi, got [{lo}, {hi}]")
-    return lo, hi  # type: ignore[return-value]
-
-
-def _one_of(allowed: tuple[str, ...]):
-    def check(value: Any) -> str:
-        if value not in allowed:
-            raise ValueError(f"is {value!r}; must be one of {', '.join(allowed)}")
-        return value
-    return check
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"must be true or false, got {value!r}")
-    return value
-
-
-def _object(value: Any) -> Any:
-    if not isinstance(value, Mapping):
-        raise ValueError(f"must be a JSON object, got {type(value).__name__}")
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_text)]
-OptText = Annotated[str | None, BeforeValidator(_opt_text)]
-Number = Annotated[float, BeforeValidator(_number)]
-OptNumber = Annotated[float | None, BeforeValidator(lambda v: _number(v, nullable=True))]
-Window = Annotated[tuple[float, float], BeforeValidator(_window)]
-Role = Annotated[str, BeforeValidator(_one_of(ROLES))]
-Kind = Annotated[str, BeforeValidator(_one_of(KINDS))]
 
 
 class _Strict(BaseModel):
@@ -548,52 +494,6 @@ def parse_manifest(data: Any, manifest_path: Path | str, *, check_files: bool = 
                     description=document.description, formula=document.formula,
                     conditions=document.conditions, artefacts=tuple(document.artefacts), raw=data,
                     notes=document.notes, slots=tuple(document.slots))
-
-
-# ---------------------------------------------------------------- cited statements
-class _CitedClaim(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    statement: Text
-    source: Annotated[Any, BeforeValidator(lambda v: v if isinstance(v, Mapping) else _text(v))]
-
-    @model_validator(mode="after")
-    def _exact(self) -> _CitedClaim:
-        if isinstance(self.source, Mapping) and not (isinstance(self.source.get("location"), str)
-                                                     and self.source["location"].strip()):
-            raise _Problem("source.location", "must say exactly where in the paper (e.g. 'Figure 2 caption')")
-        return self
-
-
-class _CitedFile(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    claims: list[_CitedClaim]
-
-
-def check_cited_claims(data: bytes, file: Path, manifest: Path, artefact: str) -> None:
-    """A ``cited`` artefact's JSON: ``{"claims": [{"statement", "source"}, ...]}``, where each
-    ``source`` names the exact place (a string, or an object with ``location``)."""
-    import json
-
-    try:
-        decoded = json.loads(data.decode("utf-8"))
-        parsed = _CitedFile.model_validate(decoded)
-    except (UnicodeDecodeError, ValueError) as error:
-        if isinstance(error, ValidationError):
-            problem = error.errors(include_url=False)[0]
-            cause = (problem.get("ctx") or {}).get("error")
-            where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in problem["loc"]).replace(".[", "[")
-            if isinstance(cause, _Problem):
-                where, message = f"{where}.{cause.field}", str(cause)
-            else:
-                message = "is missing (required)" if problem["type"] == "missing" else str(problem["msg"])
-        else:
-            where, message = "<json>", f"is not valid UTF-8 JSON ({error})"
-        raise ReferenceSchemaError(manifest, f"{artefact} -> {file.name}: {where}",
-                                   f"{message}; a cited artefact lists each statement with its exact source") from None
-    if not parsed.claims:
-        raise ReferenceSchemaError(manifest, f"{artefact} -> {file.name}: claims", "must list at least one statement")
 
 
 def structure_formats() -> tuple[str, ...]:
