@@ -1,0 +1,109 @@
+"""The session object directly (no pytester): folder check, thread limits, memo, progress, summary."""
+
+from __future__ import annotations
+
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from insbench.results.records import ResultsDirError
+from insbench.workflows.session import InsbenchOptions, InsbenchSession, ProgressPrinter, ThreadLimits
+
+
+def _blas_threads() -> set[int]:
+    return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+
+def _session(tmp_path, lines=None, **options):
+    options.setdefault("results_dir", str(tmp_path / "results"))
+    options.setdefault("cache_dir", str(tmp_path / "cache"))
+    return InsbenchSession(None, InsbenchOptions(**options), "session-1",
+                           write=(lines if lines is not None else []).append)
+
+
+def test_a_session_without_a_model_touches_nothing(tmp_path):
+    with threadpool_limits(limits=2, user_api="blas"):
+        session = _session(tmp_path)
+        assert _blas_threads() == {2}
+    assert session.thread_limits == {} and session.provenance() == {"thread_limits": {}}
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_benchmarking_session_limits_threads_records_them_and_restores_them(tmp_path):
+    import torch
+
+    torch_before = torch.get_num_threads()
+    with threadpool_limits(limits=2, user_api="blas"):
+        session = _session(tmp_path, mlip_names=("mace-tiny",), threads=1)
+        assert _blas_threads() == {1} and torch.get_num_threads() == 1
+        assert session.provenance()["thread_limits"] == {
+            "blas_threads": 1, "torch_threads": 1, "OMP_NUM_THREADS": session.thread_limits["OMP_NUM_THREADS"]}
+        assert (tmp_path / "results").is_dir()
+        session.close()
+        assert _blas_threads() == {2} and torch.get_num_threads() == torch_before
+
+
+def test_an_unwritable_results_folder_fails_before_limits_or_models(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with threadpool_limits(limits=2, user_api="blas"):
+        with pytest.raises(ResultsDirError, match="cannot be written"):
+            _session(tmp_path, mlip_names=("mace-tiny",), results_dir=str(blocker / "results"))
+        assert _blas_threads() == {2}
+
+
+def test_thread_limits_without_torch_threads_leave_torch_alone():
+    limits = ThreadLimits()
+    applied = limits.apply()
+    try:
+        assert applied["blas_threads"] == 1 and applied["torch_threads"] is None
+    finally:
+        limits.restore()
+    limits.restore()  # a second restore is harmless
+
+
+def test_memo_computes_once_and_remembers_failures(tmp_path):
+    session = _session(tmp_path)
+    calls = []
+    assert session.memo(("k",), lambda: calls.append(1) or "value") == "value"
+    assert session.memo(("k",), lambda: calls.append(1) or "other") == "value"
+    assert calls == [1]
+    error = RuntimeError("relaxation blew up")
+
+    def fail():
+        calls.append(2)
+        raise error
+
+    for _ in range(2):
+        with pytest.raises(RuntimeError) as raised:
+            session.memo(("bad",), fail)
+        assert raised.value is error
+    assert calls == [1, 2]
+
+
+def test_progress_lines_are_rate_limited_per_stage(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr("insbench.workflows.session.time.monotonic", lambda: now[0])
+    lines: list[str] = []
+    progress = ProgressPrinter(lines.append, interval_s=10.0)
+    progress("phonons", 1, 10, "displacement 1")
+    progress("phonons", 2, 10)  # within 10 s of the last phonons line: dropped
+    progress("relax", 5, 0, "fmax 0.1")  # another stage has its own clock; unknown total
+    now[0] += 10.5
+    progress("phonons", 3, 10)
+    progress("phonons", 10, 10, "done")  # finished: always shown
+    assert lines == ["[insbench] phonons: 1/10 displacement 1", "[insbench] relax: 5 fmax 0.1",
+                     "[insbench] phonons: 3/10", "[insbench] phonons: 10/10 done"]
+
+
+def test_summary_lines_show_each_window_and_md_row(tmp_path):
+    session = _session(tmp_path)
+    assert session.summary_lines() == []
+    session.summary.append({"model": "m", "case": "hexane-0GPa-relaxed-cell", "reference": "measured",
+                            "window": "fingerprint", "passed": False, "seconds": {},
+                            "scores": {"w1_cm1": 41.234, "cosine": 0.8512, "peak_mae_cm1": 20.0}})
+    session.md_summary.append({"model": "m", "system": "hexane", "level": "smoke", "passed": 5, "total": 7,
+                               "failed": ["drift", "rdf"]})
+    lines = session.summary_lines()
+    assert lines[2].split() == ["m", "hexane-0GPa-relaxed-cell", "measured", "fingerprint", "41.2", "0.851",
+                                "20.0", "FAIL"]
+    assert lines[-1].split() == ["m", "hexane", "(smoke)", "5/7", "drift,", "rdf"]
