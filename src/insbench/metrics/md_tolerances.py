@@ -1,189 +1,248 @@
-"""Run levels and tolerances of the MD stability suite, read from ``md_tolerances.toml``.
+"""How an MD stability run is judged, read from ``md_tolerances.toml`` (pydantic; unknown keys are errors).
 
-The packaged file is ``insbench/md_tolerances.toml`` (its header documents the layout).
-A tolerance is a :class:`~insbench.metrics.thresholds.Threshold` (the same class the
-spectral thresholds use) whose ``system`` is the system and whose ``window`` is the level.
+How a run is *made* (lengths, equilibration, friction, seed) is physics and lives in
+``insbench/md_settings.toml`` (:mod:`insbench.physics.md_settings`). This file holds:
+
+``[analysis]``
+    how the statistics are taken: RDF range, bin, pairs and the minimum pair count for
+    an RDF to be judged; the bond criteria of the molecule check.
+``[levels.<level>]``
+    the early and late RDF windows (ps from the start of production NVT), the running
+    average drawn in the plots, and per-level overrides of tolerances.
+``[tolerances.<metric>]``
+    a fixed limit: ``threshold``, ``unit`` ("1" = dimensionless), ``direction`` ("max":
+    value <= threshold passes; "min": value >= threshold passes), ``rationale``.
+``[drift.<metric>]``
+    a noise-aware limit on the |slope| of a time series: it passes when
+    ``|slope| <= max(k_sigma x stderr, floor)``, where ``stderr`` is the slope's
+    autocorrelation-aware standard error in this run (its correlation time taken as at
+    least ``min_correlation_time_fs``) and ``floor`` is a drift too small to matter
+    physically. Both numbers are reported with every verdict.
+
+A fixed tolerance is a :class:`~insbench.metrics.thresholds.Threshold` (the class the
+spectral thresholds use) whose ``system`` is the system and ``window`` the level; a drift
+tolerance is a :class:`DriftTolerance`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from insbench._toml import read_declarative_toml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .thresholds import DIRECTIONS, Threshold
+from insbench._toml import read_declarative_toml, validate_declarative
+from insbench.physics.md_settings import LEVELS
+
+from .md_series import SlopeFit
+from .thresholds import Judgement, Threshold
 
 SCHEMA_VERSION = 1
-LEVELS = ("smoke", "standard", "paper")
-_TOLERANCE_KEYS = {"threshold", "unit", "direction", "rationale"}
-_RUN_KEYS = {
-    "temperature_k", "friction_per_fs", "seed", "min_distance_floor_a", "max_temperature_factor",
-    "compressibility_per_gpa", "barostat_time_fs", "thermostat_time_fs", "rdf_r_max_a", "rdf_bin_a",
-    "rdf_pairs", "bond_scale", "bond_persist_frames",
-}
 
 
 class MDConfigError(ValueError):
     """The MD tolerances file is malformed; the message names the offending key."""
 
 
-@dataclass(frozen=True)
-class MDLevel:
-    """How long and how big one level's run is (times in ps unless named fs)."""
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
-    description: str
-    supercell_min_length_a: float
-    timestep_fs: float
-    nvt_ps: float
-    nve_ps: float
-    npt_ps: float
-    sample_every_fs: float
-    trajectory_every_fs: float
-    running_average_ps: float
+
+class AnalysisTable(_Table):
+    """``[analysis]``: how the statistics are taken."""
+
+    rdf_r_max_a: float = Field(gt=0)
+    rdf_bin_a: float = Field(gt=0)
+    rdf_pairs: tuple[str, ...]
+    rdf_min_pair_counts: int = Field(ge=1, description="pair distances < rdf_r_max_a, summed over a window's frames")
+    bond_scale: float = Field(gt=0, description="bonded at the start: d < scale x (sum of covalent radii)")
+    bond_break_scale: float = Field(gt=0, description="a start bond is broken beyond this x (sum of radii)")
+    bond_form_scale: float = Field(gt=0, description="a new bond forms below this x (sum of radii)")
+    bond_persist_frames: int = Field(ge=1, description="broken/formed in each of the last N frames")
+
+    @field_validator("rdf_pairs")
+    @classmethod
+    def _pairs(cls, pairs: tuple[str, ...]) -> tuple[str, ...]:
+        from ase.data import chemical_symbols
+
+        for pair in pairs:
+            parts = pair.split("-")
+            if len(parts) != 2 or not all(p in chemical_symbols[1:] for p in parts):
+                raise ValueError(f"{pair!r} is not an element pair like 'C-H'")
+        return pairs
+
+    @model_validator(mode="after")
+    def _bond_order(self) -> AnalysisTable:
+        if not self.bond_form_scale < self.bond_scale < self.bond_break_scale:
+            raise ValueError("needs bond_form_scale < bond_scale < bond_break_scale (a hysteresis, so that "
+                             "thermal vibration neither breaks a bond nor makes a contact a bond)")
+        return self
+
+
+class ToleranceTable(_Table):
+    """``[tolerances.<metric>]``: a fixed limit."""
+
+    threshold: float
+    unit: str = Field(min_length=1)
+    direction: Literal["max", "min"]
+    rationale: str = Field(min_length=1)
+
+
+class DriftTable(_Table):
+    """``[drift.<metric>]``: ``|slope| <= max(k_sigma x stderr, floor)``."""
+
+    k_sigma: float = Field(gt=0)
+    floor: float = Field(ge=0)
+    min_correlation_time_fs: float = Field(ge=0, description="tau_int is taken as at least this (0: as measured)")
+    unit: str = Field(min_length=1)
+    rationale: str = Field(min_length=1)
+
+
+class OverrideTable(_Table):
+    """``[levels.<level>.tolerances.<metric>]``: a per-level change of a limit, with its reason."""
+
+    threshold: float | None = None
+    k_sigma: float | None = Field(default=None, gt=0)
+    floor: float | None = Field(default=None, ge=0)
+    rationale: str = Field(min_length=1)
+
+
+class LevelTable(_Table):
+    """``[levels.<level>]``: RDF windows (ps from the start of production NVT) and overrides."""
+
+    running_average_ps: float = Field(gt=0, description="plots only: the running average drawn")
     early_window_ps: tuple[float, float]
     late_window_ps: tuple[float, float]
+    tolerances: dict[str, OverrideTable] = Field(default_factory=dict)
 
-    def steps(self, duration_ps: float) -> int:
-        return round(duration_ps * 1000.0 / self.timestep_fs)
+    @model_validator(mode="after")
+    def _windows(self) -> LevelTable:
+        for name, (lo, hi) in (("early_window_ps", self.early_window_ps), ("late_window_ps", self.late_window_ps)):
+            if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo < hi):
+                raise ValueError(f"{name} must be [start_ps, end_ps] with 0 <= start < end, got {[lo, hi]}")
+        if self.early_window_ps[1] > self.late_window_ps[0]:
+            raise ValueError("windows must be ordered: early_window_ps ends before late_window_ps starts")
+        return self
 
-    @property
-    def sample_every_steps(self) -> int:
-        return max(1, round(self.sample_every_fs / self.timestep_fs))
 
-    @property
-    def trajectory_every_frames(self) -> int:
-        return max(1, round(self.trajectory_every_fs / (self.sample_every_steps * self.timestep_fs)))
+class MDTolerancesFile(_Table):
+    schema_version: Literal[1]
+    analysis: AnalysisTable
+    levels: dict[str, LevelTable]
+    tolerances: dict[str, ToleranceTable]
+    drift: dict[str, DriftTable]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MDTolerancesFile:
+        if set(self.levels) != set(LEVELS):
+            raise ValueError(f"levels: needs exactly {', '.join(LEVELS)}; has {', '.join(self.levels) or 'none'}")
+        if both := sorted(set(self.tolerances) & set(self.drift)):
+            raise ValueError(f"{', '.join(both)}: declared in both [tolerances] and [drift]; keep one")
+        for level, table in self.levels.items():
+            for metric, override in table.tolerances.items():
+                where = f"levels.{level}.tolerances.{metric}"
+                if metric in self.tolerances:
+                    if override.threshold is None or override.k_sigma is not None or override.floor is not None:
+                        raise ValueError(f"{where}: a fixed tolerance is overridden by threshold (only)")
+                elif metric in self.drift:
+                    if override.threshold is not None or (override.k_sigma is None and override.floor is None):
+                        raise ValueError(f"{where}: a drift tolerance is overridden by k_sigma and/or floor")
+                else:
+                    raise ValueError(f"{where} overrides a metric with no [tolerances.{metric}] or [drift.{metric}]")
+        return self
+
+
+@dataclass(frozen=True)
+class DriftTolerance:
+    """A noise-aware limit on a drift: passes when ``|slope| <= max(k_sigma x stderr, floor)``."""
+
+    system: str
+    window: str
+    metric: str
+    k_sigma: float
+    floor: float
+    unit: str
+    rationale: str
+    min_correlation_time_fs: float = 0.0
+
+    def stderr(self, fit: SlopeFit | None) -> float:
+        """The fit's autocorrelation-aware stderr, its tau_int raised to ``min_correlation_time_fs``."""
+        return float("nan") if fit is None else fit.stderr_with_min_tau(self.min_correlation_time_fs * 1e-3)
+
+    def allowance(self, stderr: float) -> float:
+        """``max(k_sigma x stderr, floor)``; the floor alone when the run gives no stderr."""
+        noise = self.k_sigma * stderr if stderr is not None and math.isfinite(stderr) else 0.0
+        return max(noise, self.floor)
+
+    def judge(self, value: float, fit: SlopeFit | None) -> Judgement:
+        """Judge ``value`` (an |slope|) against this run's noise and the floor; the message shows both."""
+        stderr = self.stderr(fit)
+        limit = self.allowance(stderr)
+        judgement = Threshold(self.system, self.window, self.metric, limit, self.unit, "max",
+                              self.rationale).judge(value)
+        unit = "" if self.unit == "1" else f" {self.unit}"
+        tau = f" (tau_int >= {self.min_correlation_time_fs:g} fs)" if self.min_correlation_time_fs else ""
+        basis = (f"max({self.k_sigma:g} x stderr {stderr:.3g}{tau}, floor {self.floor:.3g}){unit} = "
+                 f"{limit:.4g}{unit}" if math.isfinite(stderr)
+                 else f"the floor {self.floor:.3g}{unit} (no stderr: too few points)")
+        if judgement.margin is None:
+            message = f"{self.metric} = {value} is not a finite number; needs <= {basis} (fail)"
+        else:
+            op = "<=" if judgement.passed else ">"
+            message = (f"{self.metric} = {value:.4g}{unit} {op} {basis} "
+                       f"({'pass' if judgement.passed else 'fail'}, margin {judgement.margin:.4g})")
+        return Judgement(judgement.metric, judgement.passed, judgement.value, limit, "max", self.unit,
+                         judgement.margin, message)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {"kind": "drift", "k_sigma": self.k_sigma, "floor": self.floor,
+                "min_correlation_time_fs": self.min_correlation_time_fs, "unit": self.unit,
+                "direction": "max", "rationale": self.rationale}
+
+
+Tolerance = Threshold | DriftTolerance
 
 
 @dataclass(frozen=True)
 class MDConfig:
-    """The whole file: shared run settings, levels, per-system settings, tolerances."""
+    """The whole tolerances file, validated. Build with :func:`load_md_config`."""
 
     source: str
-    run: Mapping[str, Any]
-    levels: Mapping[str, MDLevel]
-    systems: Mapping[str, Mapping[str, Any]]
-    tolerances: Mapping[str, Threshold] = field(repr=False)
-    level_overrides: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(repr=False)
+    analysis: AnalysisTable
+    levels: dict[str, LevelTable]
+    tolerances: dict[str, ToleranceTable] = field(repr=False)
+    drift: dict[str, DriftTable] = field(repr=False)
 
-    def level(self, name: str) -> MDLevel:
+    def level(self, name: str) -> LevelTable:
         if name not in self.levels:
             raise MDConfigError(f"no MD level {name!r} in {self.source}; levels: {', '.join(self.levels)}")
         return self.levels[name]
 
-    def temperature_k(self, system: str) -> float:
-        return float(self.systems.get(system, {}).get("temperature_k", self.run["temperature_k"]))
-
-    def tolerances_for(self, system: str, level: str) -> dict[str, Threshold]:
-        """Every tolerance, with the level's overrides applied, labelled (system, level)."""
-        self.level(level)
-        out = {}
+    def tolerances_for(self, system: str, level: str) -> dict[str, Tolerance]:
+        """Every tolerance with the level's overrides applied, labelled (system, level)."""
+        overrides = self.level(level).tolerances
+        out: dict[str, Tolerance] = {}
         for metric, base in self.tolerances.items():
-            override = self.level_overrides.get(level, {}).get(metric, {})
-            out[metric] = dataclasses.replace(
-                base, system=system, window=level,
-                threshold=float(override.get("threshold", base.threshold)),
-                rationale=str(override.get("rationale", base.rationale)),
-            )
+            o = overrides.get(metric)
+            out[metric] = Threshold(system, level, metric, o.threshold if o else base.threshold, base.unit,
+                                    base.direction, o.rationale if o else base.rationale)
+        for metric, drift in self.drift.items():
+            o = overrides.get(metric)
+            out[metric] = DriftTolerance(
+                system, level, metric,
+                k_sigma=o.k_sigma if o and o.k_sigma is not None else drift.k_sigma,
+                floor=o.floor if o and o.floor is not None else drift.floor,
+                unit=drift.unit, rationale=o.rationale if o else drift.rationale,
+                min_correlation_time_fs=drift.min_correlation_time_fs)
         return out
 
 
-def _number(where: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise MDConfigError(f"{where} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _window(where: str, value: Any) -> tuple[float, float]:
-    if not (isinstance(value, list) and len(value) == 2):
-        raise MDConfigError(f"{where} must be [start_ps, end_ps], got {value!r}")
-    lo, hi = (_number(where, v) for v in value)
-    if not 0 <= lo < hi:
-        raise MDConfigError(f"{where} must satisfy 0 <= start < end, got {value!r}")
-    return lo, hi
-
-
-def _parse_level(source: str, name: str, raw: Any) -> tuple[MDLevel, dict[str, dict[str, Any]]]:
-    where = f"{source}: levels.{name}"
-    if not isinstance(raw, dict):
-        raise MDConfigError(f"{where} must be a table")
-    raw = dict(raw)
-    overrides = raw.pop("tolerances", {})
-    fields = {f.name for f in dataclasses.fields(MDLevel)} - {"name"}
-    missing, unknown = sorted(fields - set(raw)), sorted(set(raw) - fields)
-    if missing or unknown:
-        raise MDConfigError(f"{where}: missing {missing or 'nothing'}, unknown {unknown or 'nothing'}")
-    values: dict[str, Any] = {"name": name, "description": str(raw["description"])}
-    for key in fields - {"description", "early_window_ps", "late_window_ps"}:
-        values[key] = _number(f"{where}.{key}", raw[key])
-    values["early_window_ps"] = _window(f"{where}.early_window_ps", raw["early_window_ps"])
-    values["late_window_ps"] = _window(f"{where}.late_window_ps", raw["late_window_ps"])
-    level = MDLevel(**values)
-    if level.timestep_fs <= 0 or level.nvt_ps <= 0:
-        raise MDConfigError(f"{where}: timestep_fs and nvt_ps must be > 0")
-    if level.late_window_ps[1] > level.nvt_ps + 1e-9 or level.early_window_ps[1] > level.late_window_ps[0]:
-        raise MDConfigError(f"{where}: windows must be ordered early < late and end within nvt_ps "
-                            f"({level.nvt_ps} ps)")
-    if not isinstance(overrides, dict):
-        raise MDConfigError(f"{where}.tolerances must be a table of {{threshold, rationale}}")
-    for metric, override in overrides.items():
-        if not isinstance(override, dict) or set(override) - {"threshold", "rationale"} or "threshold" not in override:
-            raise MDConfigError(f"{where}.tolerances.{metric} must be {{threshold = ..., rationale = \"...\"}}")
-        _number(f"{where}.tolerances.{metric}.threshold", override["threshold"])
-    return level, overrides
-
-
-def _parse_tolerance(source: str, metric: str, raw: Any) -> Threshold:
-    where = f"{source}: tolerances.{metric}"
-    if not isinstance(raw, dict):
-        raise MDConfigError(f"{where} must be a table")
-    missing, unknown = sorted(_TOLERANCE_KEYS - set(raw)), sorted(set(raw) - _TOLERANCE_KEYS)
-    if missing or unknown:
-        raise MDConfigError(f"{where}: missing {missing or 'nothing'}, unknown {unknown or 'nothing'}")
-    if raw["direction"] not in DIRECTIONS:
-        raise MDConfigError(f'{where}.direction must be "max" or "min", got {raw["direction"]!r}')
-    for key in ("unit", "rationale"):
-        if not isinstance(raw[key], str) or not raw[key].strip():
-            raise MDConfigError(f"{where}.{key} must be a non-empty string")
-    return Threshold("*", "*", metric, _number(f"{where}.threshold", raw["threshold"]), raw["unit"],
-                     raw["direction"], raw["rationale"])
-
-
-def parse_md_config(data: Mapping[str, Any], source: str) -> MDConfig:
+def parse_md_config(data: Any, source: str) -> MDConfig:
     """Validate parsed TOML ``data`` (``source`` names it in errors)."""
-    if data.get("schema_version") != SCHEMA_VERSION:
-        raise MDConfigError(f"{source}: schema_version is {data.get('schema_version')!r}, "
-                            f"expected {SCHEMA_VERSION}")
-    run = data.get("run")
-    if not isinstance(run, dict) or set(run) != _RUN_KEYS:
-        have = set(run) if isinstance(run, dict) else set()
-        raise MDConfigError(f"{source}: [run] must set exactly {sorted(_RUN_KEYS)}; missing "
-                            f"{sorted(_RUN_KEYS - have)}, unknown {sorted(have - _RUN_KEYS)}")
-    levels, overrides = {}, {}
-    for name, raw in data.get("levels", {}).items():
-        levels[name], overrides[name] = _parse_level(source, name, raw)
-    if set(levels) != set(LEVELS):
-        raise MDConfigError(f"{source}: needs levels {', '.join(LEVELS)}, has {', '.join(levels)}")
-    tolerances = {m: _parse_tolerance(source, m, raw) for m, raw in data.get("tolerances", {}).items()}
-    for level, table in overrides.items():
-        for metric in table:
-            if metric not in tolerances:
-                raise MDConfigError(f"{source}: levels.{level}.tolerances.{metric} overrides a metric "
-                                    f"with no [tolerances.{metric}]")
-    systems = data.get("systems", {})
-    for system, raw in systems.items():
-        if not isinstance(raw, dict) or "rationale" not in raw:
-            raise MDConfigError(f"{source}: systems.{system} must be a table with a rationale")
-    return MDConfig(source, dict(run), levels, dict(systems), tolerances, overrides)
+    parsed = validate_declarative(MDTolerancesFile, data, source, MDConfigError)
+    return MDConfig(source, parsed.analysis, dict(parsed.levels), dict(parsed.tolerances), dict(parsed.drift))
 
 
 def load_md_config(path: str | Path | None = None) -> MDConfig:

@@ -10,7 +10,8 @@ of atom i is ``u_i = e_i / sqrt(m_i)`` up to a common factor).
 Decomposition (projector method)
 --------------------------------
 Molecules are the connected components of the covalent bond graph (ASE natural
-cutoffs x 1.1, periodic images followed). For each molecule with centre of mass R
+cutoffs x 1.1, periodic images followed; :mod:`insbench.physics.molecules`, the one
+molecule finder). For each molecule with centre of mass R
 and principal axes a_k of its inertia tensor, the six mass-weighted rigid-body
 vectors are
 
@@ -74,6 +75,8 @@ from itertools import combinations
 import numpy as np
 from ase import Atoms
 
+from insbench.physics.molecules import find_molecules  # noqa: F401  (the one molecule finder; re-exported)
+
 CHARACTERS: tuple[str, ...] = ("translation", "libration", "internal")
 
 
@@ -82,17 +85,6 @@ class ModeAnalysisError(ValueError):
 
 
 # --------------------------------------------------------------------------- molecules
-
-
-def find_molecules(atoms: Atoms, scale: float = 1.1) -> list[np.ndarray]:
-    """Atom indices of each covalently bonded molecule (ASE natural cutoffs x ``scale``)."""
-    from ase.neighborlist import NeighborList, natural_cutoffs
-    from scipy.sparse.csgraph import connected_components
-
-    nl = NeighborList(natural_cutoffs(atoms, mult=scale), self_interaction=False, bothways=True)
-    nl.update(atoms)
-    n, labels = connected_components(nl.get_connectivity_matrix(sparse=True))
-    return [np.flatnonzero(labels == k) for k in range(n)]
 
 
 def whole_molecule_positions(atoms: Atoms, indices: np.ndarray, scale: float = 1.1) -> np.ndarray:

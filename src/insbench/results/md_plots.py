@@ -3,7 +3,8 @@
 Panels: mean-squared displacement per element; the six stress components and the
 potential energy per atom, each with its running average and a shaded band of one
 running standard deviation; early vs late RDFs of each element pair. NVE (and NPT)
-steps are shaded grey in the time series.
+steps are shaded grey (blue) and the equilibration segment, which no statistic sees, tan;
+times count from the start of production NVT. RDF panels say when a pair was not judged.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from insbench.metrics.md_stability import VOIGT, MDAnalysis, running_average, running_std, running_times
+from insbench.metrics.md_series import running_average, running_std, running_times
+from insbench.metrics.md_stability import SEGMENTS, VOIGT, MDAnalysis
 
 
 def _segments(ax, t: np.ndarray, segment: np.ndarray) -> None:
-    for code, colour in ((1, "0.85"), (2, "#dbe9f6")):
-        mask = segment == code
+    """Shade equilibration (tan: no statistic sees it), NVE (grey) and NPT (blue)."""
+    for name, colour in (("equilibration", "#f3e3c3"), ("nve", "0.85"), ("npt", "#dbe9f6")):
+        mask = segment == SEGMENTS.index(name)
         if mask.any():
             ax.axvspan(t[mask][0], t[mask][-1], color=colour, lw=0, zorder=0)
 
@@ -48,7 +51,7 @@ def plot_md_validation(path: Path, result, analysis: MDAnalysis, *, title: str) 
 
     for element, msd in curves["msd_a2"].items():
         ax_msd.plot(curves["msd_t_ps"], msd, lw=1.2, label=element)
-    ax_msd.set(xlabel="time (ps)", ylabel="MSD (Angstrom$^2$)", title="mean-squared displacement")
+    ax_msd.set(xlabel="time (ps from production start)", ylabel="MSD (Angstrom$^2$)", title="mean-squared displacement")
     if curves["msd_a2"]:
         ax_msd.legend(fontsize=8)
 
@@ -60,11 +63,14 @@ def plot_md_validation(path: Path, result, analysis: MDAnalysis, *, title: str) 
         for k, component in enumerate(VOIGT):
             _series(ax_stress, t, stress[:, k], window, colours[k % len(colours)], component)
         _series(ax_pe, t, curves["pe_ev_per_atom"], window, "k", "potential energy")
-    ax_stress.set(xlabel="time (ps)", ylabel="stress (GPa)", title="stress components (running average +- sd)")
+    ax_stress.set(xlabel="time (ps from production start)", ylabel="stress (GPa)", title="stress components (running average +- sd)")
     if ax_stress.get_legend_handles_labels()[0]:
         ax_stress.legend(fontsize=7, ncol=3)
-    ax_pe.set(xlabel="time (ps)", ylabel="potential energy (eV/atom)",
-              title="potential energy (running average +- sd)")
+    fit = analysis.drift.get("pe_drift_ev_per_atom_ps")
+    drift = ("" if fit is None or not np.isfinite(fit.slope)
+             else f"\nslope {fit.slope:.3g} +- {fit.stderr:.2g} eV/atom/ps (in-run stderr)")
+    ax_pe.set(xlabel="time (ps from production start)", ylabel="potential energy (eV/atom)",
+              title="potential energy (running average +- sd)" + drift)
 
     early, late = curves["early_window_ps"], curves["late_window_ps"]
     for k, (pair, (r, g_early, g_late)) in enumerate(curves["rdf"].items()):
@@ -72,7 +78,10 @@ def plot_md_validation(path: Path, result, analysis: MDAnalysis, *, title: str) 
         ax.plot(r, g_early, color="tab:blue", lw=1.1, label=f"{early[0]:g}-{early[1]:g} ps")
         ax.plot(r, g_late, color="tab:red", lw=1.1, ls="--", label=f"{late[0]:g}-{late[1]:g} ps")
         w1 = analysis.scores.get(f"rdf_w1_a[{pair}]", float("nan"))
-        ax.set(xlabel="r (Angstrom)", ylabel="g(r)", title=f"{pair} RDF (W1 {w1:.3g} Angstrom)")
+        counts = analysis.rdf_pair_counts.get(pair, {})
+        judged = "not judged: " if f"rdf_w1_a[{pair}]" in analysis.not_judged else ""
+        ax.set(xlabel="r (Angstrom)", ylabel="g(r)",
+               title=f"{pair} RDF ({judged}W1 {w1:.3g} Angstrom, {min(counts.values(), default=0)} distances)")
         ax.legend(fontsize=8)
     if not curves["rdf"]:
         ax = fig.add_subplot(grid[1, 0])

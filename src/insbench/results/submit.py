@@ -32,7 +32,6 @@ import tarfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -56,18 +55,8 @@ class BundleError(ValueError):
     """The bundle cannot be made or read; the message says which file and why."""
 
 
-def installed_distributions() -> dict[str, str]:
-    """Every installed distribution and its version (like ``pip freeze``), sorted by name."""
-    found: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name and name not in found:
-            found[name] = dist.version
-    return dict(sorted(found.items(), key=lambda kv: kv[0].lower()))
-
-
 def environment_info() -> dict[str, Any]:
-    from insbench.environment import machine_info
+    from insbench.environment import installed_distributions, machine_info
 
     return {
         "python": platform.python_version(),

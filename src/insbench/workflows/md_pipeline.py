@@ -25,7 +25,7 @@ from insbench.results.records import CaseResult, case_file, write_case
 from insbench.workflows.cache import Cache, atoms_fingerprint
 from insbench.environment import package_versions
 from insbench.metrics.md_stability import MDEvaluation, analyse_md, judge_md
-from insbench.metrics.md_tolerances import MDConfig, load_md_config
+from insbench.metrics.md_tolerances import MDConfig, MDConfigError, load_md_config
 from insbench.physics.md import MDResult, MDSettings, run_md
 from insbench.physics.md_settings import MDLevel, MDRunConfig, load_md_run_config
 from insbench.physics.progress import Progress, silent
@@ -98,10 +98,14 @@ def run_md_case(
 ) -> MDRun:
     """Relax the fixture's structure in its cell with ``model``, then run the level's MD (cached).
 
-    Never raises for a model that misbehaves: a relaxation or MD that goes non-finite
-    or explodes gives an :class:`MDRun` whose result has ``blew_up_at_step`` and ``reason``.
+    ``run_config`` (md_settings.toml) says how the run is made; ``config`` (md_tolerances.toml)
+    is checked against it before anything runs, so that a window that cannot fit the run
+    fails in seconds, not after the MD. Never raises for a model that misbehaves: a
+    relaxation or MD that goes non-finite or explodes gives an :class:`MDRun` whose result
+    has ``blew_up_at_step`` and ``reason``.
     """
     run_config = run_config or load_md_run_config()
+    check_windows(config or load_md_config(), run_config.level(level))
     structure = fixture.structure()
     pressures = list(fixture.conditions.pressures_gpa) or [0.0]
     settings = run_config.settings_for(level, fixture.system, pressure_gpa=min(pressures))
@@ -148,20 +152,31 @@ def run_md_case(
                  [relax_record, md_record], hit.path, start_note)
 
 
-def evaluate_md_run(run: MDRun, tolerances: dict, config: MDConfig | None = None) -> MDEvaluation:
-    """Compute every MD metric of ``run`` and judge it against ``tolerances`` (metric -> Threshold)."""
+def check_windows(config: MDConfig, level: MDLevel) -> None:
+    """Raise :class:`MDConfigError` if ``config``'s RDF windows for ``level`` do not fit its production NVT."""
+    windows = config.level(level.name)
+    if windows.late_window_ps[1] > level.nvt_ps + 1e-9:
+        raise MDConfigError(
+            f"{config.source}: levels.{level.name}.late_window_ps ends at {windows.late_window_ps[1]} ps, after "
+            f"the {level.nvt_ps} ps of production NVT that the MD settings declare for that level; "
+            f"shorten the window or lengthen nvt_ps")
+
+
+def evaluate_md_run(run: MDRun, tolerances: dict | None = None, config: MDConfig | None = None) -> MDEvaluation:
+    """Compute every MD metric of ``run`` and judge it (``tolerances``: metric -> tolerance;
+    default: ``config``'s for the run's system and level)."""
     config = config or load_md_config()
-    windows = config.level(run.level.name)
+    check_windows(config, run.level)
+    level = config.level(run.level.name)
+    if tolerances is None:
+        tolerances = config.tolerances_for(run.system, run.level.name)
+    analysis_settings = config.analysis.model_dump()
     analysis = analyse_md(
         run.result,
-        early_window_ps=windows.early_window_ps,
-        late_window_ps=windows.late_window_ps,
-        running_average_ps=windows.running_average_ps,
-        rdf_pairs=tuple(config.run["rdf_pairs"]),
-        rdf_r_max_a=float(config.run["rdf_r_max_a"]),
-        rdf_bin_a=float(config.run["rdf_bin_a"]),
-        bond_scale=float(config.run["bond_scale"]),
-        bond_persist_frames=int(config.run["bond_persist_frames"]),
+        early_window_ps=level.early_window_ps,
+        late_window_ps=level.late_window_ps,
+        running_average_ps=level.running_average_ps,
+        **analysis_settings,
     )
     return judge_md(analysis, tolerances, blew_up_at_step=run.result.blew_up_at_step,
                     reason=run.result.reason)
