@@ -17,6 +17,7 @@ from insbench.workflows.pipeline import SpectralRun, stage_timings
 from insbench.results.plots import multiphonon_part, plot_spectral_comparison
 from insbench.results.records import CaseResult, ResultsStore, case_file, write_case
 from insbench.workflows.recording import comparability, thresholds_digest
+from insbench.workflows.self_reference import self_reference_reason
 from insbench._io import to_jsonable
 from insbench.spectra import Spectrum1D, components_to_xarray
 
@@ -138,6 +139,7 @@ def write_spectral_result(
         "windows": {name: _window_payload(w) for name, w in evaluation.windows.items()},
         "plot": png.name if plot_windows else None,
         "simulated_spectrum": run.spectrum.to_dict(),
+        "self_reference": self_reference_reason(fixture, run.model["name"]),
     }
     datasets = spectral_datasets(run, fixture, evaluation.reference_kind)
     result = CaseResult(
@@ -155,6 +157,7 @@ def write_spectral_result(
             cell_mode=run.case.cell_mode,
             multiphonon_orders=run.settings.get("ins", {}).get("orders"),
             multiphonon_max_order=run.settings.get("ins", {}).get("multiphonon_max_order"),
+            self_reference=payload["self_reference"] is not None,
         ),
         session_id=session_id,
         plots=(png.name,) if plot_windows else (),
