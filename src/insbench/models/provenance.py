@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.metadata
 import importlib.util
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from insbench import _io
+from insbench.environment import package_version
 from insbench.models.spec import D3_DAMPING, D3_METHOD
 from insbench.models.torch_env import allow_pickled_checkpoints
 
@@ -34,19 +34,7 @@ def sha256_file(path: str | Path, chunk_bytes: int = 1 << 20) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _sha256_file(path: str, _size: int, _mtime_ns: int, chunk_bytes: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def package_version(distribution: str) -> str | None:
-    """Installed version of ``distribution`` (``None`` when it is not installed)."""
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+    return _io.sha256_file(path, chunk_bytes)
 
 
 def _package_dir(module: str) -> Path | None:

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
+from insbench._io import sha256_bytes, sha256_file  # noqa: F401  (the one sha256; re-exported)
 from insbench.reference.errors import ChecksumError, MissingDataFileError
 
 #: A sha256 as written in manifests: 64 lower-case hexadecimal digits.
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-
-_CHUNK = 1 << 20
-
-
-def sha256_bytes(data: bytes) -> str:
-    """The sha256 of ``data`` as 64 lower-case hex digits."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path | str) -> str:
-    """The sha256 of the file at ``path``, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_verified(path: Path, expected_sha256: str, manifest: Path | str) -> bytes:

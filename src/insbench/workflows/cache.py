@@ -47,7 +47,7 @@ from typing import Any
 import filelock
 import numpy as np
 
-from insbench._io import save_npz_atomic, sha256_file, write_json_atomic  # noqa: F401  (re-exported)
+from insbench._io import canonical_json, save_npz_atomic, sha256_file, write_json_atomic  # noqa: F401  (re-exported)
 
 ENV_VAR = "INSBENCH_CACHE_DIR"
 META = "meta.json"
@@ -83,27 +83,6 @@ def default_cache_root() -> Path:
         return Path(os.environ[ENV_VAR]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "insbench"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        return float(repr(round(float(value), 10)))
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def canonical_json(inputs: Mapping[str, Any]) -> str:
-    """Deterministic JSON: sorted keys, floats rounded to 10 significant decimals."""
-    return json.dumps(_jsonable(inputs), sort_keys=True, separators=(",", ":"))
 
 
 def content_key(inputs: Mapping[str, Any]) -> str:
