@@ -52,10 +52,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _benchmark_files() -> list[str]:
-    from insbench._paths import shipped_dir
+    from insbench.workflows.session import benchmark_files
 
-    suite = shipped_dir("benchmarks")
-    return [] if suite is None else sorted(str(p) for p in suite.glob("test_*.py"))
+    return benchmark_files()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -65,15 +64,10 @@ def pytest_configure(config: pytest.Config) -> None:
     session_id = getattr(config, "workerinput", {}).get("insbench_session_id") or uuid.uuid4().hex
     try:
         session = InsbenchSession(config, options, session_id)
-    except Exception as error:  # a bad --mlip value or results folder: say so before collecting anything
-        from insbench.metrics import ThresholdsError
-        from insbench.models import ModelError
+    except Exception as error:  # a bad --mlip, thresholds file or results folder: say so before collecting
+        from insbench.workflows.session import usage_errors
 
-        if isinstance(error, ThresholdsError):  # a bad --insbench-thresholds file
-            raise pytest.UsageError(f"insbench: {error}") from None
-        from insbench.results.records import ResultsDirError
-
-        if isinstance(error, (ModelError, ResultsDirError)):
+        if isinstance(error, usage_errors()):
             raise pytest.UsageError(f"insbench: {error}") from None
         raise
     config.stash[SESSION_KEY] = session

@@ -58,6 +58,24 @@ def _threads_option(config) -> int | None:
     return threads
 
 
+def benchmark_files() -> list[str]:
+    """The shipped benchmark suite's test files (what ``pytest --mlip=NAME`` collects by default)."""
+    from insbench._paths import shipped_dir
+
+    suite = shipped_dir("benchmarks")
+    return [] if suite is None else sorted(str(p) for p in suite.glob("test_*.py"))
+
+
+def usage_errors() -> tuple[type[BaseException], ...]:
+    """Errors of a session's inputs (unknown model, bad thresholds file, unwritable results
+    folder): the plugin reports them as usage errors before collecting anything."""
+    from insbench.metrics import ThresholdsError
+    from insbench.models import ModelError
+    from insbench.results.records import ResultsDirError
+
+    return (ModelError, ThresholdsError, ResultsDirError)
+
+
 class ThreadLimits:
     """Thread limits for a run that benchmarks a model, undone by :meth:`restore`.
 
