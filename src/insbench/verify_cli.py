@@ -20,6 +20,8 @@ def register(subparsers: Any) -> None:
                         help="the model, to re-run a sample of its cases through the pipeline")
     verify.add_argument("--rerun-sample", type=int, default=0, metavar="N", help="number of cases to re-run")
     verify.add_argument("--seed", type=int, default=0, help="which cases are sampled")
+    verify.add_argument("--require-complete", action="store_true",
+                        help="exit 1 if the bundle is from an incomplete run (something the suite judges is missing)")
     verify.add_argument("--cache-dir", default=None, metavar="DIR",
                         help="stage cache for the re-run (default: the usual one); an empty directory "
                         "recomputes every stage from scratch")
@@ -39,5 +41,12 @@ def verify_command(args: argparse.Namespace) -> int:
         print(line)
     for problem in report.problems:
         print(f"FAIL {problem}", file=sys.stderr)
-    print(f"{args.bundle}: {'verified' if report.ok else 'NOT verified'}")
+    status = report.status  # complete? passed? (insbench.results.run_status)
+    verdict = "verified" if report.ok else "NOT verified"
+    if report.ok and status is not None and not status.passed:
+        verdict += f" (integrity OK; the run was {'FAILED' if status.complete else 'INCOMPLETE'}: see run status above)"
+    print(f"{args.bundle}: {verdict}")
+    if report.ok and status is not None and not status.complete and args.require_complete:
+        print("insbench: --require-complete: the bundle is from an incomplete run", file=sys.stderr)
+        return 1
     return 0 if report.ok else 1

@@ -419,3 +419,21 @@ def test_interval_gate_on_a_record_whose_settings_cannot_be_reread_fails_and_say
     [check] = outcome.checks
     assert not check.passed
     assert "interval required but not available: the stored scoring settings cannot be re-used" in check.message
+
+
+def test_a_record_judged_against_other_thresholds_fails_until_rerun_or_pinned(synthetic_results, tmp_path, capsys):
+    """thresholds.toml changed since the run: the gate does not quietly use the record's old number."""
+    import json
+
+    from insbench.results.records import record_path
+
+    path = record_path(synthetic_results, "synthetic-good", "hexane", "spectra")
+    record = json.loads(path.read_text())
+    record["cases"][CASE]["windows"]["fingerprint"]["judgements"]["cosine"]["threshold"] = 0.01
+    path.write_text(json.dumps(record))
+    gate = _gate(tmp_path, BASE.format(window="fingerprint").replace('"w1_cm1"', '"cosine"'))
+    assert main(["gate", str(synthetic_results), str(gate), "--model", "synthetic-good"]) == 1
+    assert "cosine: the record was judged against threshold 0.01 but this insbench declares" in capsys.readouterr().out
+    pinned = _gate(tmp_path, BASE.format(window="fingerprint").replace('"w1_cm1"', '"cosine"')
+                   + "thresholds = { cosine = 0.01 }\n", "pinned.toml")
+    assert main(["gate", str(synthetic_results), str(pinned), "--model", "synthetic-good"]) == 0

@@ -104,6 +104,11 @@ def submit_command(args: argparse.Namespace) -> int:
         _err(str(error))
         return 2
     print(f"wrote {summary.path} ({len(summary.members)} members)")
+    if summary.status is not None:
+        for line in summary.status.lines():
+            print(line, file=sys.stderr if not summary.status.passed else sys.stdout)
+        if not summary.status.complete:
+            _err("this bundle is from an INCOMPLETE run and says so in MANIFEST.json; `insbench verify` reports it")
     print(f"sha256 {summary.sha256}  (publish this next to the bundle)")
     return 0
 

@@ -293,6 +293,12 @@ class _Judge:
         value = payload.get("scores", {}).get(metric, judgement.get("value"))
         value = None if value is None or isinstance(value, bool) else float(value)
         threshold = override.threshold if override is not None else float(judgement.get("threshold", math.nan))
+        now = self._declared_threshold(base.window, metric)
+        if override is None and now is not None and not math.isclose(threshold, now, rel_tol=1e-9):
+            return replace(base, value=value, threshold=threshold, direction=direction, unit=unit, message=(
+                f"{metric}: the record was judged against threshold {threshold:g} but this insbench declares "
+                f"{now:g} (thresholds.toml changed since the run): re-run the case, or state the threshold "
+                "in the gate file (thresholds = {...})"))
         if interval_problem is not None:
             return replace(base, value=value, threshold=threshold, direction=direction, unit=unit,
                            message=f"{metric}: interval required but not available: {interval_problem}")
@@ -308,6 +314,16 @@ class _Judge:
             message += " [self-reference: scored against a reference made with this model; counted by opt-in]"
         return replace(base, passed=passed, message=message, value=value, judged_value=judged_value,
                        interval=interval, threshold=threshold, direction=direction, unit=unit, miss=miss)
+
+
+    def _declared_threshold(self, window: str, metric: str) -> float | None:
+        """The threshold this insbench declares for the metric in this window (None: run-dependent)."""
+        req, declared = self.req, self.gate.declared
+        if req.family == "spectra":
+            spec = declared.windows(req.family, req.system).get(window, {}).get(metric)
+        else:
+            spec = declared.metric(req.family, req.system, metric)
+        return None if spec is None else spec.threshold
 
 
 def _judge_requirement(gate, index, model, req, memo, fixture_loader) -> list[GateCheck]:

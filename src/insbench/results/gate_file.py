@@ -144,6 +144,7 @@ class DeclaredMetric:
     metric: str
     direction: str
     unit: str
+    threshold: float | None = None  # None where it depends on the run (MD: per level, noise-aware)
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def declared_metrics(thresholds_path: str | Path | None = None,
         for window in windows:
             family = "pressure" if window == PRESSURE_SECTION else "spectra"
             sections.setdefault((family, system), {})[window] = {
-                name: DeclaredMetric(name, t.direction, t.unit)
+                name: DeclaredMetric(name, t.direction, t.unit, t.threshold)
                 for name, t in thresholds.metrics(system, window).items()
             }
     md_metrics: dict[str, DeclaredMetric] = {}

@@ -37,6 +37,7 @@ from typing import Any
 
 from insbench._io import sha256_bytes
 from insbench.results.records import safe_name
+from insbench.results.run_status import RunStatus, run_status
 from insbench.results.store_index import Record, load_index, validate_record
 
 BUNDLE_SCHEMA = "insbench.bundle"
@@ -89,6 +90,7 @@ class BundleSummary:
     path: Path
     sha256: str
     members: dict[str, str]  # name -> sha256
+    status: RunStatus | None = None  # complete? passed? (results/run_status.py)
 
 
 def build_bundle(
@@ -134,12 +136,15 @@ def build_bundle(
         f"{record.system}/{record.family}": _settings_of(record) for record in records
     })
     files = {name: {"sha256": sha256_bytes(data), "bytes": len(data)} for name, data in sorted(members.items())}
+    status = run_status(records)  # an incomplete or failed run says so in the manifest
     manifest: dict[str, Any] = {
         "schema": BUNDLE_SCHEMA,
         "schema_version": BUNDLE_SCHEMA_VERSION,
         "model": model,
         "model_sha256": (identity.get("model_file") or {}).get("sha256"),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "complete": status.complete,
+        "run_status": status.to_dict(),
         "files": files,
     }
     out = Path(out)
@@ -153,7 +158,8 @@ def build_bundle(
             info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
     tmp.replace(out)
-    return BundleSummary(out, sha256_bytes(out.read_bytes()), {n: str(m["sha256"]) for n, m in files.items()})
+    return BundleSummary(out, sha256_bytes(out.read_bytes()), {n: str(m["sha256"]) for n, m in files.items()},
+                         status)
 
 
 # -- verification ------------------------------------------------------------------------------
@@ -165,6 +171,7 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)
+    status: RunStatus | None = None  # recomputed from the bundle's records
 
     @property
     def ok(self) -> bool:
@@ -300,6 +307,15 @@ def verify_bundle(
     if report.problems:
         return report
     report.lines.append(f"integrity OK: every member matches its sha256; {len(records)} records valid")
+    report.status = run_status(records.values())
+    report.lines += report.status.lines()
+    claimed = manifest.get("run_status")
+    if not isinstance(claimed, dict):
+        report.lines.append(f"{MANIFEST} states no run status (an older bundle): the status is from its records")
+    elif (claimed.get("complete"), claimed.get("passed")) != (report.status.complete, report.status.passed):
+        report.problems.append(f"{MANIFEST}: states complete={claimed.get('complete')}, passed={claimed.get('passed')}"
+                               f", but its records give complete={report.status.complete}, passed="
+                               f"{report.status.passed}: edited after packing, or packed by an insbench that judges other systems")
 
     if mlip and rerun_sample > 0:
         if runner is None:
