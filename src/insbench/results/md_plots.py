@@ -63,14 +63,15 @@ def plot_md_validation(path: Path, result, analysis: MDAnalysis, *, title: str) 
         for k, component in enumerate(VOIGT):
             _series(ax_stress, t, stress[:, k], window, colours[k % len(colours)], component)
         _series(ax_pe, t, curves["pe_ev_per_atom"], window, "k", "potential energy")
-    ax_stress.set(xlabel="time (ps from production start)", ylabel="stress (GPa)", title="stress components (running average +- sd)")
+    ax_stress.set(xlabel="time (ps from production start)", ylabel="stress (GPa)")
+    ax_stress.set_title("stress components\n(running average +- sd)", fontsize=10)
     if ax_stress.get_legend_handles_labels()[0]:
         ax_stress.legend(fontsize=7, ncol=3)
     fit = analysis.drift.get("pe_drift_ev_per_atom_ps")
     drift = ("" if fit is None or not np.isfinite(fit.slope)
              else f"\nslope {fit.slope:.3g} +- {fit.stderr:.2g} eV/atom/ps (in-run stderr)")
-    ax_pe.set(xlabel="time (ps from production start)", ylabel="potential energy (eV/atom)",
-              title="potential energy (running average +- sd)" + drift)
+    ax_pe.set(xlabel="time (ps from production start)", ylabel="potential energy (eV/atom)")
+    ax_pe.set_title("potential energy (running average +- sd)" + drift, fontsize=10)
 
     early, late = curves["early_window_ps"], curves["late_window_ps"]
     for k, (pair, (r, g_early, g_late)) in enumerate(curves["rdf"].items()):
@@ -80,8 +81,9 @@ def plot_md_validation(path: Path, result, analysis: MDAnalysis, *, title: str) 
         w1 = analysis.scores.get(f"rdf_w1_a[{pair}]", float("nan"))
         counts = analysis.rdf_pair_counts.get(pair, {})
         judged = "not judged: " if f"rdf_w1_a[{pair}]" in analysis.not_judged else ""
-        ax.set(xlabel="r (Angstrom)", ylabel="g(r)",
-               title=f"{pair} RDF ({judged}W1 {w1:.3g} Angstrom, {min(counts.values(), default=0)} distances)")
+        ax.set(xlabel="r (Angstrom)", ylabel="g(r)")
+        ax.set_title(f"{pair} RDF: {judged}W1 {w1:.3g} Angstrom\n({min(counts.values(), default=0)} pair distances "
+                     f"per window)", fontsize=9)
         ax.legend(fontsize=8)
     if not curves["rdf"]:
         ax = fig.add_subplot(grid[1, 0])
