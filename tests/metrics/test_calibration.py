@@ -52,7 +52,7 @@ def _hexane_like_simulation() -> Spectrum1D:
 
 def _cases():
     hexane = load_fixture("hexane")
-    dit = load_fixture("diiodothiophene")
+    dit = load_fixture("diiodothiophene", "1.0.0")  # the version with a computed reference
     computed = dit.spectrum(0.0, "computed")
     dit_sim = Spectrum1D(computed.energy_cm1, computed.intensity, label="computed GFN2-xTB diiodothiophene")
     cases = []

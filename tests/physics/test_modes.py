@@ -155,7 +155,7 @@ def test_gfn2_reference_phonons_are_classified_sensibly():
     from insbench.reference import FixtureNotFoundError, load_fixture
 
     try:
-        fixture = load_fixture("diiodothiophene")
+        fixture = load_fixture("diiodothiophene", "1.0.0")  # the version with computed phonons
     except FixtureNotFoundError:
         pytest.skip("diiodothiophene fixture not installed")
     import phonopy
