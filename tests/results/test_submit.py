@@ -39,10 +39,11 @@ def test_bundle_contents(bundle):
     manifest = json.loads(members[MANIFEST])
     assert manifest["schema"] == "insbench.bundle" and manifest["model"] == "synthetic-soft"
     assert set(manifest["files"]) == set(members) - {MANIFEST}
-    assert {"results/synthetic-soft/hexane/spectra.json",
-            "results/synthetic-soft/hexane/spectra-hexane-0GPa-relaxed-cell-vs-measured.png",
-            "identity.json", "environment.json", "reference.json", "settings.json",
-            "logs/run.log"} <= set(members)
+    case = "results/synthetic-soft/hexane/spectra-hexane-0GPa-relaxed-cell-vs-measured"
+    assert set(members) == {MANIFEST, "results/synthetic-soft/hexane/spectra.json", f"{case}.png",
+                            f"{case}-simulated.nc", f"{case}-reference.nc",
+                            "identity.json", "environment.json", "reference.json", "settings.json",
+                            "logs/run.log"}
     environment = json.loads(members["environment.json"])
     assert "numpy" in {k.lower() for k in environment["distributions"]}
     reference = json.loads(members["reference.json"])

@@ -3,7 +3,7 @@
 ``insbench submit RESULTS_DIR --model NAME --out bundle.tar.gz`` writes a gzipped tar::
 
     MANIFEST.json            schema "insbench.bundle" v1: sha256 + size of every other member
-    results/<model>/<system>/<family>.json and the PNGs next to them
+    results/<model>/<system>/<family>.json and the PNGs and side files (NetCDF spectra) next to them
     identity.json            the model identity (file sha256, package versions, d3) from the records
     environment.json         python, platform, machine, every installed distribution and version
     reference.json           per system: fixture version, manifest sha256, artefact checksums
@@ -115,6 +115,11 @@ def build_bundle(
         members[f"results/{rel}"] = record.path.read_bytes()
         for _case, png in record.png_files():
             members[f"results/{png.relative_to(root.resolve()).as_posix()}"] = png.read_bytes()
+        for case in record.cases.values():  # the case's side files: NetCDF spectra, mode tables
+            for name in case.get("files", []):
+                side = record.directory / name
+                if isinstance(name, str) and Path(name).name == name and side.is_file():
+                    members[f"results/{side.relative_to(root).as_posix()}"] = side.read_bytes()
     identity = records[0].identity
     model_dir = root / safe_name(model)
     for log in sorted(model_dir.rglob("*.log")):

@@ -67,8 +67,9 @@ class StageRecord:
 
     @property
     def cost_seconds(self) -> float:
-        """What the stage cost when it was computed: its build time if it came from the cache."""
-        return self.build_seconds if self.reused else self.seconds
+        """What the stage cost when it was computed: the build time the cache entry recorded
+        (the same number on the cold run and on every run that reuses the entry)."""
+        return self.build_seconds
 
 
 def stage_timings(stages: list[StageRecord], prefix: str = "") -> dict[str, dict[str, Any]]:
