@@ -34,6 +34,7 @@ from insbench.workflows.recording import comparability, settings_digest
 from insbench.workflows.pipeline import (
     ModelHandle,
     StageRecord,
+    model_meta,
     relax_stage,
     stage_record,
     stage_timings,
@@ -121,7 +122,7 @@ def run_md_case(
         )
     except (RelaxationError, NonFiniteOutputError) as error:
         result = _failed_start(structure.atoms, settings, f"relaxation before MD failed: {error}")
-        return MDRun(model.identity, fixture.system, fixture.version, lvl, result, [], None, start_note)
+        return MDRun(model.provenance, fixture.system, fixture.version, lvl, result, [], None, start_note)
 
     inputs = {
         "model": model.identity,
@@ -132,13 +133,15 @@ def run_md_case(
     }
 
     def build(out: Path, work: Path) -> dict:
+        calls_before = model.model_call_seconds
         result = run_md(start, model.calculator, settings, progress, checkpoint_dir=work,
                         checkpoint_every_steps=max(50, settings.total_steps // 20))
         result.provenance.update({"level": level, "model": model.identity, "system": fixture.system,
                                   "fixture_version": fixture.version, "start": start_note})
         result.save(out)
         result.write_extxyz(out / "trajectory.extxyz", lvl.trajectory_every_frames)
-        return {"blew_up_at_step": result.blew_up_at_step, "md_seconds": result.seconds}
+        return {"blew_up_at_step": result.blew_up_at_step, "md_seconds": result.seconds,
+                **model_meta(model, calls_before)}
 
     hit, seconds = timed_stage(cache, MD_STAGE, inputs, build)
     result = MDResult.load(hit.path)
@@ -148,7 +151,7 @@ def run_md_case(
         "reason": result.reason, "md_seconds": result.seconds,
         "seconds_per_step": result.seconds / max(1, result.steps - result.resumed_from_step),
     })
-    return MDRun(model.identity, fixture.system, fixture.version, lvl, result,
+    return MDRun(model.provenance, fixture.system, fixture.version, lvl, result,
                  [relax_record, md_record], hit.path, start_note)
 
 
