@@ -1,5 +1,17 @@
-"""Result records (versioned JSON), plots and the terminal summary."""
+"""Result records (one writer, versioned JSON + NetCDF spectra), plots, leaderboard, gate, bundles.
 
-from insbench.results.records import RESULT_SCHEMA_VERSION, ResultsStore, record_path
+Never runs a model and never imports physics or workflows (tests/test_layering.py).
+"""
 
-__all__ = ["RESULT_SCHEMA_VERSION", "ResultsStore", "record_path"]
+from insbench.results.records import (
+    RESULT_SCHEMA_VERSION,
+    CaseResult,
+    Comparability,
+    ResultsStore,
+    comparability_key,
+    record_path,
+    write_case,
+)
+
+__all__ = ["RESULT_SCHEMA_VERSION", "CaseResult", "Comparability", "ResultsStore", "comparability_key",
+           "record_path", "write_case"]
