@@ -115,3 +115,17 @@ def test_bundle_without_a_run_status_is_still_judged(synthetic_results, tmp_path
     report = verify_bundle(_rewrite(bundle, tmp_path / "old.tar.gz", older))
     assert report.ok and not report.status.complete
     assert f"{MANIFEST} states no run status (an older bundle): the status is from its records" in report.lines
+
+
+def test_records_differing_only_in_runtime_provenance_verify(synthetic_results, tmp_path):
+    """Real runs: the md record and the spectra record of one model carry different "runtime"
+    (device, model loaded or all stages cached). That is not another model identity."""
+    path = synthetic_results / "synthetic-soft" / "hexane" / "spectra.json"
+    record = json.loads(path.read_text())
+    record["model"]["runtime"] = {"device": "cpu", "torch_threads": 1, "model_loaded": True}
+    path.write_text(json.dumps(record))
+    _md_case = synthetic_case(synthetic_identity("synthetic-soft"), "hexane-smoke", True, family="md",
+                              md_level="smoke", payload={"steps": 1, "planned_steps": 1, "blew_up_at_step": None})
+    write_case(ResultsStore(synthetic_results), _md_case)
+    report = verify_bundle(build_bundle(synthetic_results, "synthetic-soft", tmp_path / "b.tar.gz").path)
+    assert report.ok, report.problems
