@@ -167,3 +167,15 @@ def test_a_file_name_from_disk_never_deletes_outside_the_record_folder(tmp_path)
     path.write_text(json.dumps(data))
     _write(tmp_path, "a")
     assert victim.read_bytes() == b"keep me"
+
+
+def test_a_cached_rerun_with_another_runtime_merges_and_keeps_each_cases_runtime(tmp_path):
+    cold = {**MODEL, "runtime": {"device": "cpu", "model_loaded": True}}
+    warm = {**MODEL, "runtime": {"device": None, "model_loaded": False}}
+    write_case(ResultsStore(tmp_path), synthetic_case(cold, "a"))
+    path = write_case(ResultsStore(tmp_path), synthetic_case(warm, "b"))
+    record = json.loads(path.read_text())
+    assert sorted(record["cases"]) == ["a", "b"] and list(path.parent.glob("*.superseded-*")) == []
+    assert record["cases"]["a"]["provenance"]["runtime"] == cold["runtime"]
+    assert record["cases"]["b"]["provenance"]["runtime"] == warm["runtime"]
+    assert record["model"] == warm

@@ -20,7 +20,8 @@ Record schema (``schema_version`` 2; docs/results-schema.md)::
 
 Merging (under a :mod:`filelock` lock per record, atomic replace): a case replaces only
 the case of the same id; the other cases stay, whichever run or process wrote them.
-A record made by another model identity or fixture version is never mixed with new
+A record made by another model identity (``runtime``, how a session ran the model, does
+not count; each case keeps its own in ``provenance``) or fixture version is never mixed with new
 cases: it is moved aside to ``<family>.json.superseded-<time>-<random>`` and a fresh record starts.
 """
 
@@ -174,10 +175,16 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+def model_identity(model: dict[str, Any]) -> dict[str, Any]:
+    """Which model it is: the identity without ``runtime`` (how one session ran it: device,
+    threads, whether the model was loaded or every stage came from the cache)."""
+    return {k: v for k, v in model.items() if k != "runtime"}
+
+
 def _same_origin(old: dict[str, Any], result: CaseResult) -> bool:
     return (
         old.get("schema_version") == RESULT_SCHEMA_VERSION
-        and old.get("model") == result.model
+        and model_identity(old.get("model") or {}) == model_identity(result.model)
         and old.get("reference", {}).get("version") == result.reference.get("version")
     )
 
@@ -189,7 +196,8 @@ def _case_entry(result: CaseResult, stamp: str) -> dict[str, Any]:
         "comparability": result.comparability.model_dump(mode="json"),
         "plots": list(result.plots),
         "files": list(result.files),
-        "provenance": result.provenance,
+        "provenance": {**result.provenance, **({"runtime": result.model["runtime"]}
+                                               if "runtime" in result.model else {})},
         "session_id": result.session_id,
         "updated": stamp,
     })
@@ -290,6 +298,7 @@ def _merge(path: Path, result: CaseResult, stamp: str) -> Path:
         write_netcdf_atomic(path.parent / nc_name, dataset)
         entry["files"].append(nc_name)
     record["cases"][result.case_id] = entry
+    record["model"] = result.model  # same identity; the runtime of the latest writer (each case keeps its own)
     record["machine"] = machine_info()
     record["versions"] = package_versions()
     record["updated"] = stamp
