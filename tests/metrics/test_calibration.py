@@ -198,3 +198,16 @@ def test_measured_hexane_at_x1_and_x1e_minus_9_scores_the_same(window_name):
     for name, value in one.metrics.items():
         assert other.metrics[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
     assert other.fit.reduced_chi2 == pytest.approx(one.fit.reduced_chi2, rel=1e-9)
+
+
+@pytest.mark.parametrize("exponent", [-300, -12, 12, 300])
+def test_the_units_of_the_simulation_do_not_matter_either(exponent):
+    window = load_fixture("hexane").conditions.scoring_windows_cm1["fingerprint"]
+    settings = THRESHOLDS.scoring_settings("hexane", "fingerprint")
+    simulation = _hexane_like_simulation()
+    scaled = Spectrum1D(simulation.energy_cm1, 10.0**exponent * simulation.intensity,
+                        label="SYNTHETIC scaled", metadata=simulation.metadata)
+    one = score_spectrum(simulation, HEXANE, tuple(window), settings)
+    other = score_spectrum(scaled, HEXANE, tuple(window), settings)
+    for name, value in one.metrics.items():
+        assert other.metrics[name] == pytest.approx(value, rel=1e-6, abs=1e-12), name
