@@ -11,11 +11,13 @@ from the same ``dftd3`` calculator the sequential path uses. Time inside the mod
 and D3 is added to the :class:`~insbench.models.guard.GuardedCalculator`'s clock, and
 every structure is checked for uncovered elements and NaN/inf like a guarded call.
 
-Batch size (measured on 2 CPU cores, 1 torch thread, mace-tiny, 120-atom hexane
-supercells, ``benchmarks/perf/test_batched_forces.py``): the torch-sim path beats
-the ASE calculator at 1-2 structures per call (no stress, less per-call overhead),
-and gets slower above 4 (the graph outgrows the CPU caches). On cuda a batch should
-fill the device instead; the atom budget below is a guess, untested on a GPU.
+Batch size (measured on a shared 2-core CPU, 1 torch thread, mace-tiny, 120-atom hexane
+supercells, ``benchmarks/perf/test_batched_forces.py``, batched/sequential time):
+1 structure per call 0.72-0.84, 2 per call 0.77-0.94, 4 per call 0.91-0.97, 8 per call
+1.5. On the CPU the gain is the leaner torch-sim call (forces only, no stress, less
+per-call overhead), not batching, so the CPU uses 1 structure per call. On cuda a
+batch should fill the device instead; the atom budget below is a guess, untested on a
+GPU (none was available).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from ase.calculators.calculator import Calculator
 from insbench.models.guard import GuardedCalculator, check_finite
 
 #: Structures per call on the CPU (measured, see the module docstring).
-CPU_BATCH_STRUCTURES = 2
+CPU_BATCH_STRUCTURES = 1
 #: Atoms per call on cuda (not measured: no GPU was available when this was written).
 CUDA_BATCH_ATOMS = 4096
 
