@@ -28,6 +28,12 @@ def _synthetic_spectrum(path):
     path.write_text(isis_text(x, y, np.sqrt(y) * 0.01, title="SYNTHETIC test spectrum (not a measurement)"))
 
 
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory):
+    """One stage cache for the module: the second spectral run reuses the first one's stages."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture
 def imported(pytester):
     spectrum = pytester.path / "synthetic.dat"
@@ -42,10 +48,10 @@ def imported(pytester):
     return pytester
 
 
-def test_imported_system_runs_the_spectral_family_with_default_thresholds(imported, tmp_path):
+def test_imported_system_runs_the_spectral_family_with_default_thresholds(imported, tmp_path, shared_cache):
     result = imported.runpytest_subprocess(
         _suite("spectral"), "--mlip=mace-tiny", "-k", SYSTEM, "--insbench-supercell-min-length=4",
-        f"--insbench-results={tmp_path / 'results'}", f"--insbench-cache-dir={tmp_path / 'cache'}",
+        f"--insbench-results={tmp_path / 'results'}", f"--insbench-cache-dir={shared_cache}",
         "-p", "no:cacheprovider", "-rA",
     )
     outcomes = result.parseoutcomes()
@@ -54,14 +60,14 @@ def test_imported_system_runs_the_spectral_family_with_default_thresholds(import
     result.stdout.fnmatch_lines([f"*{SYSTEM}-0GPa-relaxed-cell-vs-computed-full-w1_cm1*"])
 
 
-def test_user_thresholds_file_is_used_for_the_new_system(imported, tmp_path):
+def test_user_thresholds_file_is_used_for_the_new_system(imported, tmp_path, shared_cache):
     user = tmp_path / "mine.toml"
     user.write_text('schema_version = 1\n[synthetic-alkane.full.w1_cm1]\nthreshold = 1e6\nunit = "cm-1"\n'
                     'direction = "max"\nrationale = "test: anything passes"\n')
     result = imported.runpytest_subprocess(
         _suite("spectral"), "--mlip=mace-tiny", "-k", f"{SYSTEM} and w1_cm1", "--insbench-supercell-min-length=4",
         f"--insbench-thresholds={user}", f"--insbench-results={tmp_path / 'results'}",
-        f"--insbench-cache-dir={tmp_path / 'cache'}", "-p", "no:cacheprovider",
+        f"--insbench-cache-dir={shared_cache}", "-p", "no:cacheprovider",
     )
     assert result.parseoutcomes().get("passed") == 1, result.parseoutcomes()
     result.stdout.fnmatch_lines(["*1 passed*"])
@@ -76,10 +82,10 @@ def test_bad_user_thresholds_file_is_a_usage_error(pytester, tmp_path):
     result.stderr.fnmatch_lines(["*typo.toml*unknown key(s) rationle; did you mean 'rationale'*"])
 
 
-def test_imported_system_runs_the_md_family(imported, tmp_path):
+def test_imported_system_runs_the_md_family(imported, tmp_path, shared_cache):
     result = imported.runpytest_subprocess(
         _suite("md_stability"), "--mlip=mace-tiny", "-k", SYSTEM, "--insbench-level=smoke",
-        f"--insbench-results={tmp_path / 'results'}", f"--insbench-cache-dir={tmp_path / 'cache'}",
+        f"--insbench-results={tmp_path / 'results'}", f"--insbench-cache-dir={shared_cache}",
         "-p", "no:cacheprovider",
     )
     outcomes = result.parseoutcomes()
