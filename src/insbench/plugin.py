@@ -43,7 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--insbench-device", choices=("auto", "cpu", "cuda"), default="auto",
                     help="where MACE, SevenNet and CHGNet run: auto (cuda when torch sees one, else "
                     "cpu), cpu or cuda (an error if torch sees no GPU). D3 and GFN2-xTB always run on "
-                    "the CPU. Not part of cache keys (CPU and GPU differ by float rounding only).")
+                    "the CPU. Part of cache keys for float32 models (SevenNet, CHGNet), not for float64 ones.")
     group.addoption("--insbench-thresholds", default=None, metavar="FILE",
                     help="a thresholds TOML merged over the packaged thresholds.toml (and over thresholds "
                     "a fixture declares); give only the tables you change. See docs/reference-schema.md")

@@ -6,6 +6,7 @@ the model classes (nothing runs on a GPU here); the real cuda run is untested.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import types
 
@@ -15,7 +16,7 @@ import torch
 from insbench.models import DeviceUnavailableError, make_calculator, resolve_device, resolve_mlip
 from insbench.models import torch_env
 from insbench.models.factories import effective_device
-from insbench.models.provenance import runtime_provenance
+from insbench.models.provenance import device_changes_results, runtime_provenance
 from insbench.workflows.model_handle import ModelHandle
 
 
@@ -94,16 +95,28 @@ def test_d3_and_xtb_say_they_stay_on_the_cpu():
     assert runtime == {"device": "cuda", "d3_device": "cpu", "torch_threads": 1}
 
 
-def test_the_device_is_provenance_not_part_of_the_cache_key():
-    spec = resolve_mlip("mace-tiny")
+def test_float64_models_share_cache_entries_across_devices():
+    spec = resolve_mlip("mace-tiny")  # float64: CPU/GPU differ by ~1e-15 relative
     on_cpu, on_gpu = ModelHandle(spec, device="cpu"), ModelHandle(spec, device="cuda")
     assert on_cpu.identity == on_gpu.identity  # what the stage cache keys on
-    assert "runtime" not in on_cpu.identity
+    assert "runtime" not in on_cpu.identity and "device" not in on_cpu.identity
     assert not on_cpu.loaded and not on_gpu.loaded  # asking for identity loads nothing
     assert on_gpu.provenance["runtime"]["device_requested"] == "cuda"
     assert on_cpu.provenance["runtime"]["device"] is None  # never built: nothing ran anywhere
     on_cpu.calculator
     assert on_cpu.provenance["runtime"]["device"] == "cpu"
+
+
+def test_float32_models_are_cached_per_device(monkeypatch):
+    monkeypatch.setattr(torch_env, "cuda_available", lambda: True)
+    for name in ("sevennet-0", "sevennet-0+d3", "chgnet"):
+        spec = resolve_mlip(name)
+        on_cpu, on_gpu = ModelHandle(spec, device="cpu"), ModelHandle(spec, device="cuda")
+        assert on_cpu.identity["device"] == "cpu" and on_gpu.identity["device"] == "cuda"
+        assert not on_cpu.loaded and not on_gpu.loaded
+    float32_mace = dataclasses.replace(resolve_mlip("mace-tiny"), options=(("default_dtype", "float32"),))
+    assert device_changes_results(float32_mace)
+    assert not device_changes_results(resolve_mlip("gfn2-xtb"))  # CPU only
 
 
 def test_plugin_refuses_cuda_before_collecting(pytester, monkeypatch):

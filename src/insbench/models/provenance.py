@@ -118,13 +118,35 @@ def spec_identity(spec: MLIPSpec) -> dict[str, Any]:
     }
 
 
-def runtime_provenance(spec: MLIPSpec, device: str, torch_threads: int | None) -> dict[str, Any]:
-    """Where and how the model ran: recorded with results, never part of a cache key.
+#: Kinds whose built-in models compute in float32 (SevenNet, CHGNet) or whose precision
+#: insbench cannot see (plug-ins).
+_FLOAT32_OR_UNKNOWN = ("sevennet", "chgnet", "plugin")
 
-    A CPU and a GPU run of one model differ only by float rounding (reduction order;
-    TF32 is switched off on cuda), orders of magnitude below any score tolerance, so a
-    stage cached on one device is reused on the other; the record says which device the
-    session asked for, and each cache entry says which device built it.
+
+def device_changes_results(spec: MLIPSpec) -> bool:
+    """Whether the device goes into ``spec``'s cache keys.
+
+    A CPU and a GPU evaluate the same network with different reduction orders, so their
+    forces differ at the model's float rounding. In float64 (mace-tiny, MACE files with
+    ``default_dtype = "float64"``) that is ~1e-15 relative: far below anything a score can
+    see, so stages cached on one device are reused on the other. In float32 it is ~1e-7
+    relative, and a perturbation of that size does move scores: measured with mace-tiny run
+    in float32 instead of float64 (hexane, measured cell, 8 Angstrom supercell), W1 moved by
+    0.3-2 %, cosine by 0.03-0.2 %, peak MAE by up to 1.2 % -- enough to flip a verdict near
+    its threshold. So float32 models (SevenNet, CHGNet) and plug-ins (precision unknown) are
+    cached per device. GFN2-xTB runs on the CPU only.
+    """
+    if spec.kind == "xtb":
+        return False
+    if spec.kind == "mace":
+        return spec.option("default_dtype", "float64") != "float64"
+    return spec.kind in _FLOAT32_OR_UNKNOWN
+
+
+def runtime_provenance(spec: MLIPSpec, device: str, torch_threads: int | None) -> dict[str, Any]:
+    """Where and how the model ran, recorded with results (each cache entry also says which
+    device built it). The device is part of a cache key only where it can change results:
+    see :func:`device_changes_results`.
     """
     from insbench.models.factories import effective_device
 

@@ -10,7 +10,8 @@
   fall-back to the CPU.
 * On cuda, TF32 matrix products are switched off (:func:`full_precision_matmul`): TF32 keeps
   10 mantissa bits, which would move forces by ~1e-3 relative, far more than the float
-  rounding differences between a CPU and a GPU run that the cache key deliberately ignores.
+  rounding differences between a CPU and a GPU run (which cache keys ignore for float64
+  models only: see :func:`insbench.models.provenance.device_changes_results`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from insbench._io import write_json_atomic
 from insbench.models import check_conformance, make_calculator, resolve_device, spec_identity
 from insbench.models.conformance import ConformanceReport
 from insbench.models.errors import UnsupportedElementError
-from insbench.models.provenance import runtime_provenance
+from insbench.models.provenance import device_changes_results, runtime_provenance
 from insbench.models.spec import MLIPSpec
 from insbench.workflows.cache import Cache, atoms_fingerprint, content_key, source_fingerprint
 
@@ -56,8 +56,12 @@ class ModelHandle:
 
     @cached_property
     def identity(self) -> dict[str, Any]:
-        """What the stage cache keys on (no device: see :func:`runtime_provenance`)."""
-        return spec_identity(self.spec)
+        """What the stage cache keys on: the device only for float32 models
+        (see :func:`~insbench.models.provenance.device_changes_results`)."""
+        identity = spec_identity(self.spec)
+        if device_changes_results(self.spec):
+            identity["device"] = self.device
+        return identity
 
     @property
     def device(self) -> str:
