@@ -90,6 +90,8 @@ def test_a_static_trajectory_scores_perfectly(hexane):
                 "stress_drift_gpa_per_ps[xy]", "nve_drift_mev_per_atom_ps", "temperature_deviation_fraction"):
         assert s[key] == pytest.approx(0.0, abs=1e-12), key
     assert set(s) == set(check_names(["C", "H"], ["C-C", "H-H", "C-H", "I-I"], nve=True, npt=False))
+    assert analysis.rdf_sampling_w1["C-H"] == {"early": 0.0, "late": 0.0}
+    assert analysis.notes["rdf_w1_a[C-H]"].startswith("sampling noise: W1 between the halves of each window 0 (early)")
 
 
 @given(st.floats(-2.0, 2.0))

@@ -29,7 +29,8 @@ metric                                    what it measures
 A drift is judged against the run's own noise (:mod:`insbench.metrics.md_series`):
 ``|slope| <= max(k_sigma x stderr, floor)``, both numbers in the verdict. An RDF pair
 with fewer pair distances than the declared minimum in either window is *not judged*
-(reported, with its count), never silently passed.
+(reported, with its count), never silently passed. Every RDF verdict also states its
+sampling noise: the W1 between the RDFs of the two halves of each window.
 """
 
 from __future__ import annotations
@@ -127,6 +128,17 @@ def rdf(frames: np.ndarray, cells: np.ndarray, pbc: Sequence[bool], numbers: np.
     return centres, counts / norm, int(counts.sum())
 
 
+def _split_half_w1(frames: np.ndarray, cells: np.ndarray, pbc, numbers, pair, r_max: float, bin_a: float) -> float:
+    """W1 between the RDFs of the first and second half of a window's frames: its sampling noise
+    (NaN with fewer than 2 frames or no distances)."""
+    half = len(frames) // 2
+    if half < 1:
+        return float("nan")
+    r, g_a, n_a = rdf(frames[:half], cells[:half], pbc, numbers, pair, r_max, bin_a)
+    _, g_b, n_b = rdf(frames[half:], cells[half:], pbc, numbers, pair, r_max, bin_a)
+    return wasserstein1(r, g_a, g_b, unit="Angstrom") if min(n_a, n_b) else float("nan")
+
+
 def changed_bonds(frames: Sequence[tuple[np.ndarray, np.ndarray]], pbc: Sequence[bool], numbers: np.ndarray,
                   start_bonds: set[tuple[int, int]], *, break_scale: float, form_scale: float
                   ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
@@ -158,6 +170,7 @@ class MDAnalysis:
     curves: dict[str, Any] = field(repr=False)
     drift: dict[str, SlopeFit] = field(default_factory=dict)
     rdf_pair_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    rdf_sampling_w1: dict[str, dict[str, float]] = field(default_factory=dict)
     not_judged: dict[str, str] = field(default_factory=dict)
 
 
@@ -333,6 +346,11 @@ def analyse_md(
         analysis.rdf_pair_counts[pair] = {"early": n_early, "late": n_late}
         curves["rdf"][pair] = (r, g_early, g_late)
         scores[key] = wasserstein1(r, g_early, g_late, unit="Angstrom") if min(n_early, n_late) else float("nan")
+        halves = [_split_half_w1(positions[w], cells[w], pbc, numbers, (za, zb), rdf_r_max_a, rdf_bin_a)
+                  for w in (early, late)]
+        analysis.rdf_sampling_w1[pair] = {"early": halves[0], "late": halves[1]}
+        notes[key] = (f"sampling noise: W1 between the halves of each window {halves[0]:.3g} (early), "
+                      f"{halves[1]:.3g} (late) Angstrom; {min(n_early, n_late)} pair distances per window")
         if min(n_early, n_late) < rdf_min_pair_counts:
             analysis.not_judged[key] = (
                 f"{key} not judged: {min(n_early, n_late)} {pair} pair distances < {rdf_r_max_a:g} Angstrom in "
@@ -363,6 +381,7 @@ class MDEvaluation:
         return {
             "drift": {k: fit.to_dict() for k, fit in self.analysis.drift.items()},
             "rdf_pair_counts": dict(self.analysis.rdf_pair_counts),
+            "rdf_sampling_w1_a": dict(self.analysis.rdf_sampling_w1),
             "not_judged": dict(self.not_judged),
         }
 
