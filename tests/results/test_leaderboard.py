@@ -318,7 +318,8 @@ def test_case_level_judgements_of_other_families_become_columns(synthetic_result
     board = build_leaderboard(load_index(synthetic_results), n_resamples=0)
     md_table = next(t for t in board.tables if t.key.md_level == "smoke")
     [md] = md_table.columns
-    assert md.window_label == "md" and md.threshold == 0.05
+    assert md.window_label == "md" and md.threshold == 0.05 and md.reference_kind == "-"
+    assert "no reference (checks)" in render_html(board) and "vs measured" in render_html(board)
     cell = _row(md_table, "synthetic-soft").cells[md.key]
     assert cell.passed and cell.value == 0.02
     assert ("md", "hexane-smoke-150K", png.resolve()) in board.models["synthetic-soft"].plots

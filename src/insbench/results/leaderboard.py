@@ -123,7 +123,9 @@ def _cells_of(record: Record, row_problems: list[str], bootstrap: dict[str, Any]
                 column = Column(
                     system=record.system, family=record.family, case_id=case_id,
                     case_label=_case_label(case_id, case),
-                    reference_kind=str(case.get("reference_kind", "measured")),
+                    # MD checks have no reference spectrum: "-" (spectra without the key: measured)
+                    reference_kind=str(case.get("reference_kind") or
+                                       ("measured" if record.family == "spectra" else "-")),
                     window=window,
                     window_cm1=None if window_cm1 is None else (float(window_cm1[0]), float(window_cm1[1])),
                     metric=metric, unit=str(judgement.get("unit", "")),

@@ -104,7 +104,8 @@ def _header_rows(columns: list[Column]) -> list[list[dict[str, Any]]]:
     """Three merged header rows (system+case, reference kind, window) above the metric row."""
     levels = [
         (lambda c: (c.system, c.family, c.case_id), lambda c: f"{c.system} · {c.family} · {c.case_label}", "grp"),
-        (lambda c: (c.system, c.case_id, c.reference_kind), lambda c: f"vs {c.reference_kind}", "ref"),
+        (lambda c: (c.system, c.case_id, c.reference_kind),
+         lambda c: "no reference (checks)" if c.reference_kind == "-" else f"vs {c.reference_kind}", "ref"),
         (lambda c: (c.system, c.case_id, c.window), lambda c: c.window_label, "win"),
     ]
     rows = []
@@ -145,8 +146,9 @@ def _table_view(number: int, table: Table, board: Leaderboard) -> dict[str, Any]
         })
     return {
         "number": number, "id": f"table-{number}", "key_parts": key_parts(table.key), "rows": rows,
-        "columns": [{"label": c.metric_label, "md_label": f"{c.system} · {c.family} · {c.case_label} · vs "
-                     f"**{c.reference_kind}** · {c.window_label} · {c.metric_label}",
+        "columns": [{"label": c.metric_label, "md_label": f"{c.system} · {c.family} · {c.case_label} · "
+                     + ("" if c.reference_kind == "-" else f"vs **{c.reference_kind}** · ")
+                     + f"{c.window_label} · {c.metric_label}",
                      "tip": f"{c.direction} threshold {c.threshold:g} {c.unit}"} for c in table.columns],
         "header_rows": _header_rows(table.columns),
         "n_not_run": sum(not cell.run for r in table.rows for cell in r.cells.values()),
