@@ -176,6 +176,7 @@ class Alignment:
     background_coefficients: tuple[float, ...]
     reduced_chi2: float | None
     n_points: int
+    method: str = "least-squares fit of the spectrum"
 
     def map_cm1(self, energy_cm1: np.ndarray) -> np.ndarray:
         """Where simulated energies land on the measured axis."""
@@ -190,6 +191,7 @@ class Alignment:
             "background_coefficients": list(self.background_coefficients),
             "reduced_chi2": self.reduced_chi2,
             "n_points": self.n_points,
+            "method": self.method,
         }
 
 
@@ -257,3 +259,48 @@ def align(win: Window, max_shift_cm1: float, max_broadening_cm1: float) -> Align
     )
     s, t, w = result.x if result.fun <= min(costs) else (1.0, start, 0.0)
     return _result(win, float(s), float(t), max(float(w), 0.0), n_nonlinear=3)
+
+
+def frequency_scale_from_peaks(
+    reference_cm1: np.ndarray,
+    simulated_cm1: np.ndarray,
+    match,
+    *,
+    starts: np.ndarray | None = None,
+    max_iterations: int = 30,
+) -> tuple[float, int] | None:
+    """The scale s (E -> s E) from matched peak positions, the usual INS/DFT practice.
+
+    ``match(s)`` pairs reference and simulated peaks with the simulated ones mapped by
+    s (e.g. :func:`insbench.metrics.peaks.match_peaks` with a resolution gate on the
+    residual) and returns (reference, simulated) position arrays of the pairs.  From
+    each start s0 (0.85..1.15 in steps of 0.01), s is refined by least squares through
+    the origin, s = sum(r p) / sum(p^2), re-matching until it stops moving.  The
+    answer with the most pairs wins, then the smallest rms residual.  Returns
+    (s, number of pairs), or None when no start gives 2 pairs or more.
+
+    Unlike a least-squares stretch of the whole spectrum, this does not let a mismatch
+    of intensities (a band too weak, a tail missing) pull the scale.
+    """
+    lo, hi = STRETCH_RANGE
+    starts = np.arange(lo, hi + 1e-9, 0.01) if starts is None else starts
+    best: tuple[int, float, float] | None = None  # (n pairs, -rms, s)
+    for start in starts:
+        s = float(start)
+        for _ in range(max_iterations):
+            r, p = match(s)
+            if r.size < 2:
+                break
+            new = float(np.clip(np.dot(r, p) / np.dot(p, p), lo, hi))
+            if abs(new - s) < 1e-9:
+                s = new
+                break
+            s = new
+        r, p = match(s)
+        if r.size < 2:
+            continue
+        rms = float(np.sqrt(np.mean((r - s * p) ** 2)))
+        candidate = (int(r.size), -rms, s)
+        if best is None or candidate[:2] > best[:2]:
+            best = candidate
+    return None if best is None else (best[2], best[0])

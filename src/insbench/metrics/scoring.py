@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,13 @@ from .background import (
 )
 from .distances import cosine_overlap, wasserstein1_cm1
 from .errors import MetricInputError
-from .frequency_scale import STRETCH_RANGE, Alignment, Window, frequency_scale
+from .frequency_scale import (
+    STRETCH_RANGE,
+    Alignment,
+    Window,
+    frequency_scale,
+    frequency_scale_from_peaks,
+)
 from .peaks import PeakMatch, PeakTable, match_peaks, peak_table_from_positions, pick_peaks
 from .settings import ScoringSettings
 
@@ -331,6 +337,20 @@ def score_spectrum(
             f"(at {', '.join(f'{v:.0f}' for v in match.unmatched_reference_cm1)} cm-1)"
         )
     frequency_fit = _frequency_scale(simulated, cut, settings, lo, hi)
+    gate = resolution_gate(settings, simulated, resolution_fwhm_cm1)
+
+    def matched(s: float) -> tuple[np.ndarray, np.ndarray]:
+        pairs = match_peaks(reference_peaks, sim_peaks, max_distance_cm1=hi - lo,
+                            gate_cm1=gate or (lambda e: np.full(np.shape(e), settings.max_distance_cm1)),
+                            mapping=lambda e: s * e)
+        return pairs.reference_cm1, pairs.simulated_cm1
+
+    from_peaks = frequency_scale_from_peaks(reference_peaks.positions_cm1, sim_peaks.positions_cm1, matched)
+    if from_peaks is not None:
+        frequency_fit = replace(frequency_fit, stretch=from_peaks[0], method=f"peaks ({from_peaks[1]} pairs)")
+    else:
+        notes.append("fewer than 2 peak pairs for the frequency scale: it comes from a least-squares "
+                     "stretch of the whole spectrum instead")
     if min(abs(frequency_fit.stretch - edge) for edge in STRETCH_RANGE) < 1e-6:
         notes.append(
             f"frequency scale {frequency_fit.stretch:.3f} is at the edge of the searched range "
