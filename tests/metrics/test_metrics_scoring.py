@@ -302,6 +302,7 @@ def test_frequency_scale_of_a_stiffened_copy_and_its_edge_note():
     assert s.metrics["frequency_scale"] == s.frequency_scale
     assert s.frequency_fit.method.startswith("peaks")
     assert not any("edge of the searched range" in n for n in s.notes)
-    way_off = Spectrum1D(HEXANE.energy_cm1 * 1.3, HEXANE.intensity, label="hexane x 1.3")
+    way_off = Spectrum1D(HEXANE.energy_cm1 * 0.9, HEXANE.intensity, label="hexane x 0.9")
     far = score_spectrum(way_off, HEXANE, LATTICE)
-    assert any("edge of the searched range" in n for n in far.notes)
+    # 10 % off: the peak pairing started at s = 1 cannot follow; the disagreement is noted
+    assert any("frequency scale uncertain" in n for n in far.notes)

@@ -274,16 +274,17 @@ def frequency_scale_from_peaks(
     ``match(s)`` pairs reference and simulated peaks with the simulated ones mapped by
     s (e.g. :func:`insbench.metrics.peaks.match_peaks` with a resolution gate on the
     residual) and returns (reference, simulated) position arrays of the pairs.  From
-    each start s0 (0.85..1.15 in steps of 0.01), s is refined by least squares through
-    the origin, s = sum(r p) / sum(p^2), re-matching until it stops moving.  The
-    answer with the most pairs wins, then the smallest rms residual.  Returns
-    (s, number of pairs), or None when no start gives 2 pairs or more.
+    s0 = 1 (a model is judged by the scale nearest to "no correction"; a scan over
+    starts lets coincidental pairings under wide gates win), s is refined by least
+    squares through the origin, s = sum(r p) / sum(p^2), re-matching until it stops
+    moving.  With several ``starts`` the answer with the most pairs wins, then the
+    smallest rms residual.  Returns (s, number of pairs), or None with fewer than 2 pairs.
 
     Unlike a least-squares stretch of the whole spectrum, this does not let a mismatch
     of intensities (a band too weak, a tail missing) pull the scale.
     """
     lo, hi = STRETCH_RANGE
-    starts = np.arange(lo, hi + 1e-9, 0.01) if starts is None else starts
+    starts = np.array([1.0]) if starts is None else starts
     best: tuple[int, float, float] | None = None  # (n pairs, -rms, s)
     for start in starts:
         s = float(start)

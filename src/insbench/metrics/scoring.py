@@ -347,7 +347,14 @@ def score_spectrum(
 
     from_peaks = frequency_scale_from_peaks(reference_peaks.positions_cm1, sim_peaks.positions_cm1, matched)
     if from_peaks is not None:
+        whole = frequency_fit.stretch
         frequency_fit = replace(frequency_fit, stretch=from_peaks[0], method=f"peaks ({from_peaks[1]} pairs)")
+        if abs(whole / from_peaks[0] - 1.0) > 0.02:
+            notes.append(
+                f"frequency scale uncertain: {from_peaks[0]:.3f} from {from_peaks[1]} peak pairs, but a "
+                f"least-squares stretch of the whole spectrum gives {whole:.3f} (intensity mismatch, or a "
+                "scale error larger than a few % that the peak pairing cannot follow)"
+            )
     else:
         notes.append("fewer than 2 peak pairs for the frequency scale: it comes from a least-squares "
                      "stretch of the whole spectrum instead")
