@@ -24,6 +24,8 @@ PUBLISHED_MANIFEST_SHA256 = {
     # the corrected resolution note of 1.0.0 (same data files)
     ("hexane", "1.0.1"): "52bb055256f897f1910f5bb2bb7bd6bfdf1d7908c4d97ce7ae2b37e6b6c2b577",
     ("diiodothiophene", "1.0.0"): "dd64f7d04e4e5a7940e6bdb5590a7aa7b44e7da0273d3cbeca663e5e6690d1ee",
+    # version-2 structure prediction (scripts/predict_structure.py), claims as kind cited
+    ("diiodothiophene", "2.0.0"): "e17725f2b6ac4ae92c9ee6527ebec5a9e36d6377449a35da79f88101c08a9832",
 }
 
 
