@@ -54,15 +54,6 @@ def test_directory_is_refused_naming_it(tmp_path):
         resolve_mlip(str(tmp_path) + "/")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file; covered by the monkeypatched test below")
-def test_unreadable_file_is_refused_naming_it(tmp_path):
-    path = tmp_path / "locked.model"
-    shutil.copyfile(MACE_TINY_FILE, path)
-    path.chmod(0)
-    with pytest.raises(ModelFileError, match="cannot be read"):
-        resolve_mlip(str(path))
-
-
 def test_unreadable_file_is_refused_naming_it_as_any_user(tmp_path, monkeypatch):
     path = tmp_path / "locked.model"
     shutil.copyfile(MACE_TINY_FILE, path)
