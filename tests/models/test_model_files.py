@@ -5,7 +5,6 @@ The "bad model files" here are SYNTHETIC garbage written by the tests.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
