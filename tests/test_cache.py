@@ -369,3 +369,21 @@ def test_relax_stage_resumes_from_its_checkpoint_after_an_interrupt(tmp_path):
     assert record.summary["n_steps"] == whole_record.summary["n_steps"]
     assert np.allclose(resumed.positions, whole.positions, atol=1e-8)
     assert not (tmp_path / "b" / "relax" / ".work" / record.cache_key).exists()
+
+
+def test_stage_code_is_parsed_once_per_process_and_again_when_edited(tmp_path, monkeypatch):
+    """Every lookup fingerprints its stage's code; the parse is memoised by the source text."""
+    from insbench.workflows import cache as cache_module
+
+    code_fingerprint("relax")
+    misses = cache_module._parsed.cache_info().misses
+    first = code_fingerprint("relax")
+    assert code_fingerprint("relax") == first
+    assert cache_module._parsed.cache_info().misses == misses  # nothing parsed again
+    module = "insbench.physics.relax"
+    edited = tmp_path / "relax.py"
+    edited.write_text(module_file(module).read_text() + "\n\ndef _edited():\n    return 2\n")
+    real = module_file
+    monkeypatch.setattr("insbench.workflows.cache.module_file", lambda name: edited if name == module else real(name))
+    assert code_fingerprint("relax") != first
+    assert cache_module._parsed.cache_info().misses == misses + 1

@@ -30,6 +30,7 @@ Trust:
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.util
 import json
@@ -109,16 +110,35 @@ def module_file(module: str) -> Path:
 
 def source_fingerprint(source: str) -> str:
     """sha256 of the code of one module: its syntax tree without docstrings or comments."""
+    return _parsed(source)[0]
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(source: str) -> tuple[str, frozenset[str]]:
+    """(fingerprint, insbench imports) of one module's source, parsed once per process.
+
+    Keyed by the source text itself, so an edited file is parsed again: every cache
+    lookup fingerprints its stage's code, and parsing was most of a cached rerun's lookups.
+    """
     tree = ast.parse(source)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "insbench":
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if _is_module(sub) else node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "insbench")
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
                 and body and isinstance(body[0], ast.Expr)
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
             node.body = body[1:] or [ast.Pass()]
-    return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest()
+    return hashlib.sha256(ast.dump(tree, annotate_fields=False).encode()).hexdigest(), frozenset(found)
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_module(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
@@ -128,15 +148,7 @@ def _is_module(name: str) -> bool:
 
 def insbench_imports(source: str) -> set[str]:
     """The insbench modules a module's source imports, anywhere in it (functions included)."""
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "insbench":
-            for alias in node.names:
-                sub = f"{node.module}.{alias.name}"
-                found.add(sub if _is_module(sub) else node.module)
-        elif isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == "insbench")
-    return found
+    return set(_parsed(source)[1])
 
 
 def stage_modules(stage: str, sources: Mapping[str, str] | None = None) -> dict[str, str]:
