@@ -87,6 +87,12 @@ def test_a_stable_toy_crystal_passes_and_is_cached_and_recorded(fixture, config,
     assert case["tolerances"]["pe_drift_ev_per_atom_ps"]["kind"] == "drift"
     assert "x stderr" in case["judgements"]["pe_drift_ev_per_atom_ps"]["message"]
     assert case["judgements"]["molecules_changed"]["passed"]
+    # the numbers behind the drift verdicts travel with the record, not just pass/fail
+    drift = case["statistics"]["drift"]["pe_drift_ev_per_atom_ps"]
+    assert drift == evaluation.statistics()["drift"]["pe_drift_ev_per_atom_ps"]
+    assert drift["stderr"] > 0 and drift["n_effective"] > 1
+    assert set(case["statistics"]["rdf_pair_counts"]) == set(evaluation.analysis.rdf_pair_counts)
+    assert case["summary"] == evaluation.summary_line()
     assert all(p.is_file() and p.stat().st_size > 10_000 for p in pngs)
 
 

@@ -107,3 +107,6 @@ def test_summary_lines_show_each_window_and_md_row(tmp_path):
     assert lines[2].split() == ["m", "hexane-0GPa-relaxed-cell", "measured", "fingerprint", "41.2", "0.851",
                                 "20.0", "FAIL"]
     assert lines[-1].split() == ["m", "hexane", "(smoke)", "5/7", "drift,", "rdf"]
+    session.md_summary.append({"model": "m", "system": "diiodothiophene", "level": "standard", "passed": 22,
+                               "total": 22, "failed": [], "not_judged": ["rdf_w1_a[I-I]"]})
+    assert session.summary_lines()[-1].endswith("-  (not judged, too few pair distances: rdf_w1_a[I-I])")

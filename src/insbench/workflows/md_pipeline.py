@@ -209,6 +209,8 @@ def write_md_result(store, run: MDRun, evaluation: MDEvaluation, fixture, sessio
         "judgements": {k: j.to_dict() for k, j in evaluation.judgements.items()},
         "tolerances": evaluation.tolerances,
         "notes": evaluation.notes,
+        "statistics": evaluation.statistics(),
+        "summary": evaluation.summary_line(),
         "stages": [asdict(s) for s in run.stages],
         "timings_s": stage_timings(run.stages),
         "md_seconds_per_step": run.result.seconds / max(1, run.result.steps - run.result.resumed_from_step),

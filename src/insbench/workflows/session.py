@@ -315,6 +315,7 @@ class InsbenchSession:
                 "model": model.name, "system": fixture.system, "level": level,
                 "passed": sum(j.passed for j in judgements), "total": len(judgements),
                 "failed": [j.metric for j in judgements if not j.passed],
+                "not_judged": sorted(evaluation.not_judged),
             })
             return run, evaluation
 
@@ -350,7 +351,9 @@ class InsbenchSession:
             lines.append(f"{'model':<22} {'MD stability':<28} {'checks passed':>14}  failed")
             for row in self.md_summary:
                 lines.append(f"{row['model']:<22} {row['system'] + ' (' + row['level'] + ')':<28} "
-                             f"{row['passed']:>6}/{row['total']:<7}  {', '.join(row['failed']) or '-'}")
+                             f"{row['passed']:>6}/{row['total']:<7}  {', '.join(row['failed']) or '-'}"
+                             + (f"  (not judged, too few pair distances: {', '.join(row['not_judged'])})"
+                                if row.get("not_judged") else ""))
         if self.pressure_records:
             from insbench.workflows.pressure_report import pressure_lines
 
