@@ -9,7 +9,8 @@ score says how far it could move if the spectrum were measured again:
 2. score the *stored* simulated spectrum against each copy with
    :func:`insbench.metrics.score_spectrum`, the same window and the same
    :class:`~insbench.metrics.ScoringSettings` as the point estimate (reference
-   peaks are re-picked on each copy, as they would be on a new measurement);
+   peaks are re-picked on each copy, as they would be on a new measurement, unless
+   the point estimate used a fixture's peak table: then every copy uses that table);
 3. the interval of each metric is the (alpha/2, 1 - alpha/2) percentile range of
    the resampled scores (alpha = 1 - confidence), shifted so that it is centred on the
    point estimate: ``point + quantile(s) - median(s)``. Resampling adds noise to an
@@ -133,8 +134,12 @@ def bootstrap_scores(
     n_resamples: int = DEFAULT_N_RESAMPLES,
     seed: int = DEFAULT_SEED,
     confidence: float = DEFAULT_CONFIDENCE,
+    reference_peaks_cm1: np.ndarray | None = None,
 ) -> BootstrapResult:
     """Percentile bootstrap intervals of the thresholded metrics (see the module docstring).
+
+    ``reference_peaks_cm1`` (a fixture's peak table) is passed to every
+    :func:`score_spectrum` call, point estimate and copies alike.
 
     Raises :class:`~insbench.metrics.MetricInputError` when the unperturbed reference
     cannot be scored (as :func:`score_spectrum` does), and ValueError for
@@ -145,7 +150,8 @@ def bootstrap_scores(
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
     settings = settings or ScoringSettings()
-    point = score_spectrum(simulated, measured, window_cm1, settings).metrics
+    point = score_spectrum(simulated, measured, window_cm1, settings,
+                           reference_peaks_cm1=reference_peaks_cm1).metrics
     lo_w, hi_w = float(window_cm1[0]), float(window_cm1[1])
     if measured.error is None:
         return _zero_width(point, confidence, seed, "the reference has no error bars")
@@ -159,7 +165,8 @@ def bootstrap_scores(
     for _ in range(n_resamples):
         copy = resample_measured(measured, rng)
         try:
-            scores = score_spectrum(simulated, copy, window_cm1, settings).metrics
+            scores = score_spectrum(simulated, copy, window_cm1, settings,
+                                    reference_peaks_cm1=reference_peaks_cm1).metrics
         except MetricInputError:
             failed += 1
             continue
@@ -233,8 +240,10 @@ def case_bootstrap(
     out = {}
     for window, payload in case["windows"].items():
         settings = ScoringSettings.from_mapping(payload["scores"]["settings"])
+        table = (payload.get("reference_peaks_source") or {}).get("positions_cm1")  # fixture peak table
         out[window] = bootstrap_scores(
             simulated, measured, tuple(payload["window_cm1"]), settings,
             n_resamples=n_resamples, seed=seed, confidence=confidence,
+            reference_peaks_cm1=None if table is None else np.asarray(table, dtype=float),
         )
     return out

@@ -17,6 +17,7 @@ from insbench.workflows.pipeline import SpectralRun, stage_timings
 from insbench.results.plots import multiphonon_part, plot_spectral_comparison
 from insbench.results.records import CaseResult, ResultsStore, case_file, write_case
 from insbench.workflows.recording import comparability, thresholds_digest
+from insbench.workflows.reference_peaks import ReferencePeakSource, positions_array, reference_peak_source
 from insbench.workflows.self_reference import self_reference_reason
 from insbench._io import to_jsonable
 from insbench.spectra import Spectrum1D, components_to_xarray
@@ -34,6 +35,8 @@ class WindowEvaluation:
     window_cm1: tuple[float, float]
     scores: SpectralScores
     judgements: dict[str, Judgement]
+    #: the reference peaks the peak metrics matched against (fixture table or picked)
+    peaks: ReferencePeakSource | None = None
 
     @property
     def passed(self) -> bool:
@@ -65,14 +68,22 @@ def reference_spectrum(fixture, pressure_gpa: float, kind: str) -> Spectrum1D:
 def evaluate_spectral_run(
     run: SpectralRun, fixture, thresholds: Thresholds, reference_kind: str = "measured"
 ) -> CaseEvaluation:
-    """Score ``run`` in every scoring window the fixture declares, and judge each metric."""
+    """Score ``run`` in every scoring window the fixture declares, and judge each metric.
+
+    Peak matching uses the fixture's peak table of the same kind as the reference spectrum
+    when it ships one with peaks in the window, else peaks picked from the reference spectrum
+    (see :mod:`insbench.workflows.reference_peaks`); ``WindowEvaluation.peaks`` says which.
+    """
     reference = reference_spectrum(fixture, run.case.pressure_gpa, reference_kind)
+    table = reference_peak_source(fixture, run.case.pressure_gpa, reference_kind)
     windows = {}
     for name, window in fixture.conditions.scoring_windows_cm1.items():
         settings = thresholds.scoring_settings(fixture.system, name)
-        scores = score_spectrum(run.spectrum, reference, tuple(window), settings)
+        peaks = table.in_window(tuple(window))
+        scores = score_spectrum(run.spectrum, reference, tuple(window), settings,
+                                reference_peaks_cm1=positions_array(peaks))
         judgements = thresholds.judge(fixture.system, name, scores.metrics)
-        windows[name] = WindowEvaluation(name, tuple(window), scores, judgements)
+        windows[name] = WindowEvaluation(name, tuple(window), scores, judgements, peaks)
     return CaseEvaluation(reference_kind, reference.label or reference_kind, windows)
 
 
@@ -82,6 +93,7 @@ def _window_payload(evaluation: WindowEvaluation) -> dict[str, Any]:
         "scores": evaluation.scores.to_dict(include_arrays=False),
         "judgements": {k: j.to_dict() for k, j in evaluation.judgements.items()},
         "passed": evaluation.passed,
+        "reference_peaks_source": None if evaluation.peaks is None else evaluation.peaks.to_dict(),
     }
 
 
