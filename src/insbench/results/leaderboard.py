@@ -48,6 +48,7 @@ from insbench.results.leaderboard_model import (  # noqa: F401  (re-exported: th
     UNIT_LABELS,
     Cell,
     Column,
+    Diagnostic,
     Leaderboard,
     ModelInfo,
     Row,
@@ -107,7 +108,8 @@ class _Found:
 
 
 def _cells_of(record: Record, row_problems: list[str], bootstrap: dict[str, Any], fixture_loader,
-              ) -> list[tuple[tuple, tuple, Column, Cell]]:
+              diagnostics: list[Diagnostic] | None = None) -> list[tuple[tuple, tuple, Column, Cell]]:
+    """The record's judged cells; its spectral windows' diagnostics are appended to ``diagnostics``."""
     out = []
     intervals: dict[str, Any] = {}
     for case_id, case in record.cases.items():
@@ -140,30 +142,49 @@ def _cells_of(record: Record, row_problems: list[str], bootstrap: dict[str, Any]
                 out.append((shared, unit, column, cell))
                 for problem in payload.get("scores", {}).get("problems", []):
                     row_problems.append(f"{case_id} {window}: {problem}")
+            if diagnostics is not None and record.family == "spectra" and window != "-":
+                value = payload.get("scores", {}).get("frequency_scale")
+                value = None if value is None or isinstance(value, bool) else float(value)
+                lookup = _window_interval(record, case_id, window, "frequency_scale", intervals, row_problems,
+                                          bootstrap, fixture_loader)
+                source = payload.get("reference_peaks_source") or {}
+                diagnostics.append(Diagnostic(
+                    record.system, _case_label(case_id, case), str(case.get("reference_kind") or "measured"),
+                    window, None if window_cm1 is None else (float(window_cm1[0]), float(window_cm1[1])),
+                    value, lookup[0], source.get("description") or "not recorded (scored before insbench "
+                    "recorded its peak source: peaks picked from the reference spectrum)", self_reference))
     return out
 
 
 def _interval(record, column, memo, problems, bootstrap, fixture_loader):
-    if not bootstrap["n_resamples"] or column.family != "spectra" or column.window == "-":
+    if column.family != "spectra" or column.window == "-":
         return None, ""
-    if column.case_id not in memo:
+    return _window_interval(record, column.case_id, column.window, column.metric, memo, problems, bootstrap,
+                            fixture_loader)
+
+
+def _window_interval(record, case_id, window, metric, memo, problems, bootstrap, fixture_loader):
+    """(interval, note) of one metric of one spectral window; the case is bootstrapped once (``memo``)."""
+    if not bootstrap["n_resamples"]:
+        return None, ""
+    if case_id not in memo:
         try:
-            memo[column.case_id] = case_bootstrap(
-                record.data, column.case_id, n_resamples=bootstrap["n_resamples"], seed=bootstrap["seed"],
+            memo[case_id] = case_bootstrap(
+                record.data, case_id, n_resamples=bootstrap["n_resamples"], seed=bootstrap["seed"],
                 confidence=bootstrap["confidence"], fixture_loader=fixture_loader)
         except BootstrapUnavailable as error:
-            memo[column.case_id] = error
-            problems.append(f"no interval for {column.case_id}: {error}")
+            memo[case_id] = error
+            problems.append(f"no interval for {case_id}: {error}")
         except (ValueError, KeyError, TypeError) as error:  # settings this insbench cannot re-read
-            memo[column.case_id] = BootstrapUnavailable(str(error))
-            problems.append(f"no interval for {column.case_id}: its stored scoring settings cannot be "
+            memo[case_id] = BootstrapUnavailable(str(error))
+            problems.append(f"no interval for {case_id}: its stored scoring settings cannot be "
                             f"re-used by this insbench ({error}); re-run the case to get intervals")
-    result = memo[column.case_id]
-    if isinstance(result, BootstrapUnavailable) or column.window not in result:
+    result = memo[case_id]
+    if isinstance(result, BootstrapUnavailable) or window not in result:
         return None, ""
-    iv = result[column.window].intervals.get(column.metric)
+    iv = result[window].intervals.get(metric)
     interval = (iv.lo, iv.hi) if iv is not None and math.isfinite(iv.lo) else None
-    return interval, result[column.window].note
+    return interval, result[window].note
 
 
 def _profiles(model: str, cells: list[tuple[tuple, tuple, Column, Cell]]) -> list[_Found]:
@@ -231,7 +252,7 @@ def build_leaderboard(
             if record.family == COST_FAMILY:
                 continue
             info.plots.extend((record.family, case_id, png) for case_id, png in record.png_files())
-            cells += _cells_of(record, info.problems, bootstrap, fixture_loader)
+            cells += _cells_of(record, info.problems, bootstrap, fixture_loader, info.diagnostics)
         info.problems = list(dict.fromkeys(info.problems))
         models[model] = info
         profiles += _profiles(model, cells)

@@ -155,6 +155,35 @@ class Table:
                 "rows": [r.to_dict(self.columns) for r in self.rows]}
 
 
+@dataclass(frozen=True)
+class Diagnostic:
+    """A reported, never judged, number of one spectral window: the frequency scale s (E -> s E best
+    aligns the model with the reference; s < 1: too stiff), with its interval, and which reference
+    peaks the window's peak MAE matched against (a fixture peak table or picked)."""
+
+    system: str
+    case_label: str
+    reference_kind: str
+    window: str
+    window_cm1: tuple[float, float] | None
+    frequency_scale: float | None
+    interval: tuple[float, float] | None
+    peaks: str
+    self_reference: bool = False
+
+    @property
+    def label(self) -> str:
+        span = "" if self.window_cm1 is None else f" {self.window_cm1[0]:g}–{self.window_cm1[1]:g} cm⁻¹"
+        return f"{self.system} {self.case_label} vs {self.reference_kind}, {self.window}{span}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"system": self.system, "case_label": self.case_label, "reference_kind": self.reference_kind,
+                "window": self.window, "window_cm1": None if self.window_cm1 is None else list(self.window_cm1),
+                "frequency_scale": self.frequency_scale,
+                "interval": None if self.interval is None else list(self.interval),
+                "reference_peaks": self.peaks, "self_reference": self.self_reference}
+
+
 @dataclass
 class ModelInfo:
     """What the page says about a model once, whatever tables it is in."""
@@ -166,11 +195,12 @@ class ModelInfo:
     cost: dict[str, Any] | None = None
     plots: list[tuple[str, str, Path]] = field(default_factory=list)  # (family, case id, png)
     problems: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "identity": self.identity, "updated": self.updated, "machine": self.machine,
                 "cost": self.cost, "plots": [{"family": f, "case": c, "file": p.name} for f, c, p in self.plots],
-                "problems": self.problems}
+                "problems": self.problems, "diagnostics": [d.to_dict() for d in self.diagnostics]}
 
 
 @dataclass

@@ -21,6 +21,7 @@ import jinja2
 
 if TYPE_CHECKING:
     from insbench.results.leaderboard import Cell, Column, Leaderboard, Table, TableKey
+    from insbench.results.leaderboard_model import Diagnostic
 
 MARKS = {"pass": ("✔", "✅"), "fail": ("✘", "❌"), "not run": ("–", "—"), "self-reference": ("◇", "◇")}
 
@@ -173,9 +174,19 @@ def _model_views(board: Leaderboard, plot_links: dict[Path, str], embed: bool) -
             "name": name, "id": f"model-{name}",
             "identity": f"{info.identity.get('kind', '?')}, {_model_file(info.identity)}; {_packages(info.identity)}",
             "costs": costs, "problems": info.problems, "plots": plots,
+            "diagnostics": [_diagnostic_text(d) for d in info.diagnostics],
             "tables": [i + 1 for i, t in enumerate(board.tables) if any(r.model == name for r in t.rows)],
         })
     return views
+
+
+def _diagnostic_text(diagnostic: Diagnostic) -> str:
+    value = "no value (the prediction could not be scored)" if diagnostic.frequency_scale is None else \
+        num(diagnostic.frequency_scale, 4)
+    if diagnostic.interval is not None:
+        value += f" [{num(diagnostic.interval[0], 4)}, {num(diagnostic.interval[1], 4)}]"
+    marks = " (self-reference)" if diagnostic.self_reference else ""
+    return f"{diagnostic.label}{marks}: s {value}; reference peaks: {diagnostic.peaks}"
 
 
 def _data_uri(png: Path) -> str:
