@@ -34,7 +34,15 @@ def _series(ax, t, y, window, colour, label):
 
 
 def plot_md_validation(path: Path, result, analysis: MDAnalysis, *, title: str) -> Path:
-    """Write the validation figure of one run to ``path`` (PNG) and return ``path``."""
+    """Write the validation figure of one run to ``path`` (PNG) and return ``path``
+    (left as it is when already drawn from the same inputs: :mod:`insbench.results.png_reuse`)."""
+    from insbench.metrics import md_series, md_stability
+    from insbench.results.png_reuse import inputs_digest, is_current, save_png
+
+    blew = getattr(result, "blew_up_at_step", None)
+    digest = inputs_digest((__file__, md_series.__file__, md_stability.__file__), analysis, blew, getattr(result, "reason", None), title)
+    if is_current(path, digest):
+        return path
     import matplotlib
 
     matplotlib.use("Agg")
@@ -90,11 +98,9 @@ def plot_md_validation(path: Path, result, analysis: MDAnalysis, *, title: str) 
         ax.text(0.5, 0.5, "no RDF: the run stopped before the late window", ha="center", va="center")
         ax.set_axis_off()
 
-    blew = getattr(result, "blew_up_at_step", None)
     suffix = "" if blew is None else f"\nBLEW UP at step {blew}: {result.reason}"
     fig.suptitle(title + suffix, fontsize=11, color="k" if blew is None else "tab:red")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save_png(fig, path, digest)
     plt.close(fig)
     return path

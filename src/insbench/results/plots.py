@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from insbench.results.png_reuse import inputs_digest, is_current, save_png
+
 
 def multiphonon_part(components: dict[str, list[float]] | None) -> np.ndarray | None:
     """Sum over banks of the orders >= 2 ("<bank>/order2", "<bank>/orders3-N"), or None."""
@@ -34,7 +36,12 @@ def plot_spectral_comparison(
     ``multiphonon`` (the scaled orders >= 2 on the same grid), the measured and
     simulated peak positions and the scores (as produced by the metrics' to_dict;
     ``frequency_scale`` and ``reduced_chi2`` are shown when present).
+
+    A PNG already drawn from the same inputs is left as it is (see :mod:`insbench.results.png_reuse`).
     """
+    digest = inputs_digest(__file__, "spectral_comparison", title, reference_label, windows)
+    if is_current(path, digest):
+        return path
     import matplotlib
 
     matplotlib.use("Agg")
@@ -75,8 +82,7 @@ def plot_spectral_comparison(
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save_png(fig, path, digest)
     plt.close(fig)
     return path
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from insbench.results.png_reuse import inputs_digest, is_current, save_png
+
 #: line colours per pressure rank (ambient first): black and orange read in greyscale too
 PRESSURE_COLOURS = ("black", "tab:orange", "tab:green", "tab:purple")
 BLUE_SHIFT_COLOUR = "tab:blue"
@@ -140,13 +142,19 @@ def _height_near(curves: dict, position_cm1: float, default: float) -> float:
 
 
 def plot_pressure_figure(path: Path, *, title: str, panels: list[PressurePanel], window_cm1: tuple[float, float],
-                         min_arrow_cm1: float | None = None) -> FigureSummary:
-    """Draw and save the figure as PNG at ``path``; return what it shows."""
+                         min_arrow_cm1: float | None = None) -> FigureSummary | None:
+    """Draw and save the figure as PNG at ``path``; return what it shows.
+
+    A PNG already drawn from the same inputs is left as it is and ``None`` is returned
+    (nothing was drawn; see :mod:`insbench.results.png_reuse`).
+    """
+    digest = inputs_digest(__file__, "pressure_figure", title, panels, window_cm1, min_arrow_cm1)
+    if is_current(path, digest):
+        return None
     import matplotlib.pyplot as plt
 
     fig, summary = build_pressure_figure(title=title, panels=panels, window_cm1=window_cm1,
                                          min_arrow_cm1=min_arrow_cm1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save_png(fig, path, digest)
     plt.close(fig)
     return summary

@@ -62,6 +62,7 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
     "phonons": ("insbench.physics.phonons",),
     "spectrum": ("insbench.physics.ins",),
     "md": ("insbench.physics.md",),
+    "gamma": ("insbench.physics.modes",),  # Gamma modes read from a phonon entry (workflows.modes_cache)
 }
 #: Modules that cannot change a stage's numbers, with the reason.
 NOT_FINGERPRINTED: dict[str, str] = {

@@ -78,9 +78,10 @@ class PressureAnalysis:
         return rows
 
 
-def analyse_pressure_pair(phonopy_low: Path, phonopy_high: Path,
-                          pressures_gpa: tuple[float, float]) -> PressureAnalysis:
-    low, high = gamma_modes(phonopy_low), gamma_modes(phonopy_high)
+def analyse_pressure_pair(phonopy_low: Path, phonopy_high: Path, pressures_gpa: tuple[float, float],
+                          modes=gamma_modes) -> PressureAnalysis:
+    """``modes(phonopy_yaml)`` reads the Gamma modes (the session's reads them through the cache)."""
+    low, high = modes(phonopy_low), modes(phonopy_high)
     assignment = assign_modes(low.atoms, low.frequencies_cm1, low.eigenvectors)
     tracking = track_modes(
         low.frequencies_cm1, low.eigenvectors, high.frequencies_cm1, high.eigenvectors,

@@ -287,12 +287,15 @@ class InsbenchSession:
     def pressure_analysis(self, model, fixture):
         """Both pressures relaxed (cell free), phonons, spectra; modes assigned and tracked."""
         from insbench.workflows.evaluate_pressure import relaxed_cases
+        from insbench.workflows.modes_cache import cached_gamma_modes
         from insbench.workflows.pressure import analyse_pressure_pair
 
         def analyse():
             runs = {case.pressure_gpa: self.spectral_run(model, fixture, case) for case in relaxed_cases(fixture)}
             low, high = sorted(runs)
-            analysis = analyse_pressure_pair(runs[low].phonopy_yaml, runs[high].phonopy_yaml, (low, high))
+            keys = {run.phonopy_yaml: run.stage("phonons").cache_key for run in runs.values()}
+            analysis = analyse_pressure_pair(runs[low].phonopy_yaml, runs[high].phonopy_yaml, (low, high),
+                                             modes=lambda path: cached_gamma_modes(self.cache, path, keys[path]))
             return analysis, runs
 
         return self.memo(("pressure", model.name, fixture.system, fixture.version), analyse)
