@@ -27,6 +27,10 @@ def test_frequency_scale_and_peak_source_are_reported(synthetic_results, tmp_pat
     fingerprint = next(d for d in soft if d.window == "fingerprint")
     good = next(d for d in board.models["synthetic-good"].diagnostics if d.window == "fingerprint")
     assert good.frequency_scale == pytest.approx(1.0, abs=0.005)  # the measured spectrum itself, smoothed
+    assert good.caveats == ()
+    # a 10 % squeeze is beyond what the peak pairing follows: the record's caveat travels with s
+    assert fingerprint.caveats and fingerprint.caveats[0].startswith("frequency scale uncertain")
+    assert f"CAVEAT: {fingerprint.caveats[0]}" in render_markdown(board)
 
     text = f"hexane 0 GPa, relaxed-cell vs measured, fingerprint 400–1600 cm⁻¹: s {fingerprint.frequency_scale:.4g} ["
     assert text in render_markdown(board)

@@ -152,7 +152,8 @@ def _cells_of(record: Record, row_problems: list[str], bootstrap: dict[str, Any]
                     record.system, _case_label(case_id, case), str(case.get("reference_kind") or "measured"),
                     window, None if window_cm1 is None else (float(window_cm1[0]), float(window_cm1[1])),
                     value, lookup[0], source.get("description") or "not recorded (scored before insbench "
-                    "recorded its peak source: peaks picked from the reference spectrum)", self_reference))
+                    "recorded its peak source: peaks picked from the reference spectrum)", self_reference,
+                    tuple(n for n in payload.get("scores", {}).get("notes", []) if n.startswith("frequency scale"))))
     return out
 
 

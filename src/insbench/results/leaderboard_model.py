@@ -170,6 +170,7 @@ class Diagnostic:
     interval: tuple[float, float] | None
     peaks: str
     self_reference: bool = False
+    caveats: tuple[str, ...] = ()  # the record's notes on the frequency scale ("uncertain", "at the edge")
 
     @property
     def label(self) -> str:
@@ -181,7 +182,8 @@ class Diagnostic:
                 "window": self.window, "window_cm1": None if self.window_cm1 is None else list(self.window_cm1),
                 "frequency_scale": self.frequency_scale,
                 "interval": None if self.interval is None else list(self.interval),
-                "reference_peaks": self.peaks, "self_reference": self.self_reference}
+                "reference_peaks": self.peaks, "self_reference": self.self_reference,
+                "caveats": list(self.caveats)}
 
 
 @dataclass

@@ -186,7 +186,8 @@ def _diagnostic_text(diagnostic: Diagnostic) -> str:
     if diagnostic.interval is not None:
         value += f" [{num(diagnostic.interval[0], 4)}, {num(diagnostic.interval[1], 4)}]"
     marks = " (self-reference)" if diagnostic.self_reference else ""
-    return f"{diagnostic.label}{marks}: s {value}; reference peaks: {diagnostic.peaks}"
+    caveats = "".join(f"; CAVEAT: {c}" for c in diagnostic.caveats)
+    return f"{diagnostic.label}{marks}: s {value}{caveats}; reference peaks: {diagnostic.peaks}"
 
 
 def _data_uri(png: Path) -> str:
