@@ -132,6 +132,8 @@ def _xdist_loadgroup(config: pytest.Config) -> None:
     explicit = [*config.invocation_params.args, *shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))]
     if wants_loadgroup(getattr(config.option, "dist", None), explicit):
         config.option.dist = "loadgroup"
+    if config.option.dist == "loadgroup" and "--loadscope-reorder" not in explicit:
+        config.option.loadscopereorder = False  # keep the workers' longest-first order of the groups
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -154,6 +156,15 @@ def pytest_collection_modifyitems_xdist_ids(config: pytest.Config, items: list[p
 
         for item in items:
             ensure_group_suffix(item)
+        items[:] = _longest_groups_first(config, items)
+
+
+def _longest_groups_first(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
+    from insbench.physics.md_settings import load_md_run_config
+    from insbench.workflows.parallel import loadgroup_order
+
+    session = config.stash[SESSION_KEY]
+    return loadgroup_order(items, session.fixture, load_md_run_config().level(session.options.level))
 
 
 @pytest.hookimpl(optionalhook=True)

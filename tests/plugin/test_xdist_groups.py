@@ -77,3 +77,75 @@ def test_xdist_run_keeps_groups_on_one_worker(pytester, tmp_path, monkeypatch):
         assert row["loaded"] is False  # the fixture alone never loads a model
     assert all(len(workers) == 1 for workers in workers_of.values())
     assert len({w for workers in workers_of.values() for w in workers}) == 2  # both workers used
+
+
+# ---------------------------------------------------------------- order of the groups
+from types import SimpleNamespace  # noqa: E402
+
+from insbench.physics.md_settings import load_md_run_config  # noqa: E402
+from insbench.reference import FixtureNotFoundError  # noqa: E402
+from insbench.workflows.parallel import (  # noqa: E402
+    ATOM_STEPS_PER_CASE,
+    RELAXED_CELL_CASE,
+    estimated_cost,
+    loadgroup_order,
+    longest_groups_first,
+)
+
+
+def test_longest_groups_first_keeps_groups_together_and_loose_items_last():
+    items = ["a1", "x", "b1", "a2", "c1", "b2", "y"]
+    group = {"a1": "a", "a2": "a", "b1": "b", "b2": "b", "c1": "c"}
+    cost = {"a": 1.0, "b": 3.0, "c": 1.0}
+    assert longest_groups_first(items, group.get, cost.__getitem__) == ["b1", "b2", "a1", "a2", "c1", "x", "y"]
+
+
+def _toy_fixture(pressures, n_atoms=20, cell_a=5.0):
+    from ase import Atoms
+
+    atoms = Atoms("H" * n_atoms, positions=[[0.1 * i, 0, 0] for i in range(n_atoms)], cell=[cell_a] * 3, pbc=True)
+    return SimpleNamespace(conditions=SimpleNamespace(pressures_gpa=pressures),
+                           structure=lambda: SimpleNamespace(atoms=atoms))
+
+
+def test_estimated_cost_counts_cases_and_md_atom_steps():
+    fixtures = {("s", "1"): _toy_fixture([0.0, 0.7, 1.5])}
+
+    def fixture(system, version):
+        if (system, version) not in fixtures:
+            raise FixtureNotFoundError(f"no {system} {version}")
+        return fixtures[(system, version)]
+
+    level = load_md_run_config().level("smoke")
+    measured = [{"mlip": "m", "spectral_item": _spectral("s", 0.0, "measured-cell")}]
+    pair = [{"mlip": "m", "pressure_item": ("s", "1", object())},
+            {"mlip": "m", "spectral_item": _spectral("s", 0.0, "relaxed-cell")}]
+    assert estimated_cost(measured, fixture, level) == 1.0
+    assert estimated_cost(pair, fixture, level) == 2 * RELAXED_CELL_CASE  # lowest and highest pressure
+    md = [{"mlip": "m", "md_check": ("s", "1", check)} for check in ("a", "b")]  # one run, however many checks
+    steps = sum(level.steps(t) for t in (level.equilibration_ps, level.nvt_ps, level.nve_ps, level.npt_ps))
+    repeats = 2 ** 3  # a 5 Angstrom cube repeated to >= 7.5 Angstrom
+    assert level.supercell_min_length_a == 7.5
+    assert estimated_cost(md, fixture, level) == pytest.approx(steps * 20 * repeats / ATOM_STEPS_PER_CASE)
+    # a fixture that cannot be loaded: its tests say why; the estimate just goes on
+    assert estimated_cost([{"mlip": "m", "md_check": ("gone", "9", "a")}], fixture, level) == 1.0
+    assert estimated_cost([{"mlip": "m", "pressure_item": ("gone", "9", object())}], fixture, level) == 2 * RELAXED_CELL_CASE
+
+
+def test_shipped_suite_hands_out_the_pressure_pair_before_single_cases():
+    """The smoke suite's longest group (diiodothiophene at two pressures, 3 tests) went last
+    when xdist sorted groups by test count; by estimated cost it goes before every single case."""
+    from insbench.workflows.cases import installed_fixtures
+
+    fixtures = {f.system: f for f in installed_fixtures()}
+    if "diiodothiophene" not in fixtures or "hexane" not in fixtures:
+        pytest.skip("needs the shipped hexane and diiodothiophene fixtures")
+    dit, hexane = fixtures["diiodothiophene"], fixtures["hexane"]
+    items = [SimpleNamespace(callspec=SimpleNamespace(params=p)) for p in (
+        {"mlip": "m", "spectral_item": (hexane.system, hexane.version, _spectral("hexane", 0.0, "measured-cell")[2])},
+        {"mlip": "m", "md_check": (hexane.system, hexane.version, "x")},
+        {"mlip": "m", "pressure_item": (dit.system, dit.version, object())},
+    )]
+    order = loadgroup_order(items, lambda s, v: fixtures[s], load_md_run_config().level("smoke"))
+    assert order[0] is items[2]
+    assert order[-1] is items[0]
