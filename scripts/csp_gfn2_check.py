@@ -128,12 +128,12 @@ def judge(relaxed_file: Path, relax_info: dict, molecule: dict, mlips: dict) -> 
     checks = {
         "converged": {"passed": bool(relax_info["converged"] and intact),
                       "value": {"converged": relax_info["converged"], "steps": relax_info["total_steps"],
-                                "fmax_final_ev_a": relax_info.get("fmax_final_ev_a"), "molecules_intact": intact,
+                                "fmax_final_ev_a": relax_info.get("fmax_final_ev_a"), "molecules_intact": bool(intact),
                                 "why": why, "space_group": space_group}},
-        "bound": {"passed": lattice < 0, "value_ev_per_molecule": lattice},
-        "lattice_energy": {"passed": l_lo <= abs(lattice) <= l_hi, "value_ev_per_molecule": lattice,
+        "bound": {"passed": bool(lattice < 0), "value_ev_per_molecule": lattice},
+        "lattice_energy": {"passed": bool(l_lo <= abs(lattice) <= l_hi), "value_ev_per_molecule": lattice,
                            "accepted_magnitude_ev_per_molecule": [l_lo, l_hi]},
-        "volume": {"passed": v_lo <= volume <= v_hi, "value_a3_per_molecule": volume,
+        "volume": {"passed": bool(v_lo <= volume <= v_hi), "value_a3_per_molecule": volume,
                    "accepted_a3_per_molecule": [v_lo, v_hi]},
     }
     return {
@@ -148,8 +148,21 @@ def judge(relaxed_file: Path, relax_info: dict, molecule: dict, mlips: dict) -> 
                  "cell_lengths_a": [round(x, 4) for x in atoms.cell.lengths()],
                  "cell_angles_deg": [round(x, 3) for x in atoms.cell.angles()],
                  "relax_seconds": relax_info["total_seconds"], "relax_steps": relax_info["total_steps"]},
-        "mlips": mlips, "checks": checks, "passed": all(c["passed"] for c in checks.values()),
+        "mlips": mlips, "checks": checks, "passed": bool(all(c["passed"] for c in checks.values())),
     }
+
+
+def start_point(structure_file: Path, molecule: dict) -> dict:
+    """GFN2-xTB at the SevenNet-0+D3 geometry, before any relaxation: lattice energy and pressure."""
+    from insbench.models import make_calculator, resolve_mlip
+
+    atoms = read(structure_file)
+    n_mol = len(atoms) // 9
+    atoms.calc = make_calculator(resolve_mlip("gfn2-xtb"))
+    stress_gpa = atoms.get_stress(voigt=True) / 1.602176634e-2  # eV/A3 -> GPa
+    return {"lattice_energy_ev_per_molecule": float(atoms.get_potential_energy()) / n_mol - molecule["energy_ev"],
+            "volume_per_molecule_a3": atoms.get_volume() / n_mol,
+            "pressure_gpa": float(-np.mean(stress_gpa[:3])), "stress_gpa_voigt": stress_gpa.tolist()}
 
 
 def time_supercells(structure_file: Path, supercells: list[tuple[int, int, int]], work: Path) -> dict:
@@ -184,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--structure", type=Path, default=FIXTURE / "predicted_structure.extxyz")
+    parser.add_argument("--judge-current", default=None, metavar="WHY",
+                        help="judge the unfinished relaxation where it stands (it counts as not converged), "
+                             "saying why it was stopped")
     parser.add_argument("--time-supercells", type=int, nargs="*", default=None,
                         help="triples of supercell multiples, e.g. 2 1 1 3 1 2")
     args = parser.parse_args(argv)
@@ -195,9 +211,19 @@ def main(argv: list[str] | None = None) -> int:
         time_supercells(relaxed if relaxed.is_file() else args.structure, triples, work)
         return 0
     molecule = isolated_molecule(args.structure, work)
-    relaxed = ref.relax_stage(args.structure, 0.0, work, FMAX_EV_A, CHUNK, MAX_STEPS)
-    relax_info = json.loads((work / "relax_0gpa" / "relax.json").read_text())
+    if args.judge_current:  # an unfinished relaxation, judged where it stands (converged: False)
+        progress = json.loads((work / "relax_0gpa" / "progress.json").read_text())
+        relaxed = work / "relax_0gpa" / "current.extxyz"
+        relax_info = {**progress["chunks"][-1], "converged": False, "total_steps": progress["steps"],
+                      "total_seconds": progress["seconds"],
+                      "stopped": f"judged after {progress['steps']} of at most {MAX_STEPS} steps ({args.judge_current})"}
+    else:
+        relaxed = ref.relax_stage(args.structure, 0.0, work, FMAX_EV_A, CHUNK, MAX_STEPS)
+        relax_info = json.loads((work / "relax_0gpa" / "relax.json").read_text())
     verdict = judge(relaxed, relax_info, molecule, mlip_reference("sg002-Z2-02"))
+    verdict["start"] = start_point(args.structure, molecule)
+    if "stopped" in relax_info:
+        verdict["stopped"] = relax_info["stopped"]
     (work / "gfn2_sanity.json").write_text(json.dumps(verdict, indent=1, default=float) + "\n")
     log(f"GFN2-xTB sanity check: {'PASSED' if verdict['passed'] else 'FAILED'} "
         f"{json.dumps({k: c['passed'] for k, c in verdict['checks'].items()})}; "
