@@ -5,6 +5,9 @@ phonons, tracks modes across pressure by eigenvector overlap and is judged on:
 the INS-weighted fraction of blue-shifting modes, the sign of the shift of each band
 in the reference peak table (measured when present, computed otherwise), and the
 bands the paper's claims say red-shift (e.g. 453 cm-1 in 2,5-diiodothiophene).
+A band tracked across pressure with eigenvector overlap below thresholds.toml's
+``tracking_overlap`` fails unjudged ("not tracked reliably"), and the blue fraction is not
+judged when untracked modes carry more than ``untracked_weight_fraction`` of the INS weight.
 """
 
 from __future__ import annotations
@@ -46,6 +49,11 @@ def test_pressure_response(mlip, insbench, pressure_item, record_property):
     print(f"{mlip.name} | {system} {item.id}: {judgement.message}")
     if verdict.band is not None:
         print(f"  band chosen: {verdict.band.how}")
+    tracking = verdict.tracking or {}
+    gate = tracking.get("gate") or {}
+    if gate:  # the tracking gate in front of the verdict: overlap (or untracked INS weight) vs its limit
+        print(f"  tracking gate: {gate.get('message')} (minimum band overlap {tracking.get('min_overlap'):g})")
+        record_property("tracking_gate_passed", gate.get("passed"))
     if item.reference_shift_cm1 is not None:
         print(f"  reference ({item.reference_kind}) shift: {item.reference_shift_cm1:+.2f} cm-1")
     record_property("metric", judgement.metric)

@@ -36,7 +36,11 @@ def test_compression_and_tracking_are_consistent(hexane_pair):
     permutation = analysis.tracking.permutation
     assert sorted(permutation.tolist()) == list(range(len(permutation)))
     assert np.all(np.isfinite(analysis.shifts_cm1))
-    assert 0.0 <= analysis.blue_fraction((10.0, 2000.0)) <= 1.0
+    fraction = analysis.blue_fraction((10.0, 2000.0), min_overlap=0.5)
+    assert 0.0 <= fraction.lower <= fraction.upper <= 1.0
+    assert fraction.upper - fraction.lower == pytest.approx(fraction.untracked_weight_fraction)
+    overlaps = analysis.band_overlaps()
+    assert np.all((overlaps > 0.0) & (overlaps <= 1.0))
     # one molecule per cell: 3 translations + 3 librations, the rest internal
     characters = [m.character for m in analysis.assignment.modes]
     assert characters.count("internal") == len(characters) - 6
@@ -59,8 +63,13 @@ def test_judging_a_claimed_red_shift(hexane_pair):
     thresholds = load_thresholds()
     item = PressureItem("red_shift", float(analysis.frequencies_cm1[20]))
     verdict = judge_pressure_item(analysis, item, thresholds, "diiodothiophene", (10.0, 2000.0))
-    assert verdict.judgement.passed == (verdict.value <= -0.1)
     assert verdict.band is not None
+    assert verdict.tracking["overlap"] == pytest.approx(verdict.band.tracking_overlap)
+    if verdict.band.tracking_overlap >= verdict.tracking["min_overlap"]:
+        assert verdict.tracking["gate"]["passed"] and verdict.judgement.passed == (verdict.value <= -0.1)
+    else:  # the gate (tested deterministically in tests/workflows/test_pressure_tracking_gate.py)
+        assert not verdict.judgement.passed and verdict.value is None
+        assert "not tracked reliably" in verdict.judgement.message
 
 
 def test_single_pressure_fixture_has_no_pressure_items():
@@ -114,6 +123,11 @@ def test_pressure_record_figure_summary_and_self_reference(hexane_pair, tmp_path
     path, record = write()
     case = record["cases"]["blue_shift_fraction"]
     assert case["self_reference"] is None and case["comparability"]["self_reference"] is False
+    # the record shows the tracking gate; the mode table every mode's pair and band overlap
+    assert case["tracking"]["min_overlap"] == 0.5 and case["tracking"]["gate"]["metric"] == "untracked_weight_fraction"
+    assert case["tracking"]["blue_fraction"]["n_modes"] > 0
+    rows = json.loads((path.parent / "pressure-modes.json").read_text())
+    assert {"overlap", "band_overlap"} <= set(rows[0])
     with Image.open(path.parent / case["plot"]) as image:
         assert image.size[0] > 800
     lines = pressure_lines([(path, fixture)])

@@ -121,9 +121,9 @@ def test_a_new_system_gets_the_documented_default_and_says_so():
     assert set(metrics) == {"w1_cm1", "cosine", "peak_mae_cm1"}
     assert all(m.rationale.startswith("DEFAULT") and m.system == "octane" for m in metrics.values())
     assert t.is_default("octane", "fingerprint") and not t.is_default("hexane", "fingerprint")
-    # a pressure metric has no default: the message names what is missing
-    with pytest.raises(MissingThresholdError, match="blue_shift_fraction"):
-        t.get("octane", "pressure", "blue_shift_fraction")
+    # the pressure window takes [default_pressure], never the spectral [default]
+    pressure = t.metrics("octane", "pressure")
+    assert "w1_cm1" not in pressure and "tracking_overlap" in pressure and t.is_default("octane", "pressure")
 
 
 def test_user_file_is_merged_over_the_packaged_one(tmp_path):

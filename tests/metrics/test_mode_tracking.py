@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from insbench.metrics.mode_tracking import (
+    ModeTracking,
     ModeTrackingError,
+    TrackedMode,
+    blue_fraction_with_tracking,
     blue_shift_fraction,
     map_to_cell,
     overlap_matrix,
@@ -105,3 +110,64 @@ def test_blue_shift_fraction():
         blue_shift_fraction([1.0], weights=[0.0])
     with pytest.raises(ValueError):
         blue_shift_fraction([1.0, 2.0], weights=[1.0, -1.0])
+
+
+def test_set_overlap_sees_a_band_whose_components_mix_as_tracked():
+    e0 = orthonormal_modes(9)
+    e1 = e0.copy()
+    c, s = np.cos(np.pi / 4), np.sin(np.pi / 4)  # modes 0 and 1 (one band) mix half and half
+    e1[0], e1[1] = c * e0[0] + s * e0[1], -s * e0[0] + c * e0[1]
+    result = track_modes(np.arange(18.0), e0, np.arange(18.0), e1)
+    assert result.overlaps[0] == pytest.approx(0.5)
+    assert result.set_overlap([0]) == pytest.approx(0.5)  # one mode: its pair overlap
+    assert result.set_overlap([0, 1]) == pytest.approx(1.0)  # the band as a whole is the same
+    assert result.set_overlap([0, 1], weights=[1.0, 0.0]) == pytest.approx(1.0)
+    assert result.set_overlap([2]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="at least one"):
+        result.set_overlap([])
+
+
+def test_set_overlap_without_a_matrix_is_the_mean_pair_overlap():
+    modes = tuple(TrackedMode(i, i, 100.0 + i, 101.0 + i, 1.0, o) for i, o in enumerate((0.9, 0.3)))
+    tracking = ModeTracking(modes)
+    assert tracking.set_overlap([0, 1]) == pytest.approx(0.6)
+    assert tracking.set_overlap([0, 1], weights=[3.0, 1.0]) == pytest.approx(0.75)
+
+
+def test_blue_fraction_counts_untracked_modes_as_neither_blue_nor_red():
+    shifts, weights = [5.0, 3.0, -2.0, 796.0], [1.0, 1.0, 1.0, 1.0]
+    result = blue_fraction_with_tracking(shifts, weights, [0.99, 0.95, 0.9, 0.18], min_overlap=0.5)
+    assert (result.lower, result.upper) == pytest.approx((0.5, 0.75))
+    assert result.tracked_only == pytest.approx(2 / 3)
+    assert result.untracked_weight_fraction == pytest.approx(0.25) and result.n_untracked == 1
+    assert result.to_dict()["min_overlap"] == 0.5
+    nothing_tracked = blue_fraction_with_tracking([1.0], None, [0.1], min_overlap=0.5)
+    assert nothing_tracked.tracked_only is None and nothing_tracked.untracked_weight_fraction == 1.0
+    with pytest.raises(ValueError, match="one finite overlap per shift"):
+        blue_fraction_with_tracking([1.0, 2.0], None, [0.9], min_overlap=0.5)
+    with pytest.raises(ValueError, match="one finite overlap per shift"):
+        blue_fraction_with_tracking([1.0], None, [float("nan")], min_overlap=0.5)
+
+
+_shift = st.floats(-500.0, 500.0, allow_nan=False)
+_modes = st.lists(st.tuples(_shift, st.floats(0.0, 10.0), st.floats(0.0, 1.0)), min_size=1, max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_modes, st.floats(0.0, 1.0), st.floats(0.0, 5.0))
+def test_blue_fraction_bounds_properties(modes, min_overlap, tolerance):
+    shifts, weights, overlaps = (np.array(x) for x in zip(*modes))
+    if weights.sum() <= 0:
+        weights = weights + 1.0
+    result = blue_fraction_with_tracking(shifts, weights, overlaps, min_overlap=min_overlap, tolerance_cm1=tolerance)
+    everything = blue_shift_fraction(shifts, weights, tolerance_cm1=tolerance)
+    # whatever the untracked modes really did, the true fraction lies between the bounds
+    assert result.lower - 1e-12 <= everything <= result.upper + 1e-12
+    assert result.upper - result.lower == pytest.approx(min(result.untracked_weight_fraction, 1 - result.lower),
+                                                        abs=1e-12)
+    if not np.any(overlaps < min_overlap):  # all tracked: the plain fraction, unchanged
+        assert result.lower == pytest.approx(everything) and result.untracked_weight_fraction == 0.0
+    # an untracked mode's shift cannot move the result
+    garbled = np.where(overlaps < min_overlap, -shifts + 1000.0, shifts)
+    assert blue_fraction_with_tracking(garbled, weights, overlaps, min_overlap=min_overlap,
+                                       tolerance_cm1=tolerance) == result

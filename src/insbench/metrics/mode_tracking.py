@@ -12,6 +12,13 @@ mode at P0 gets exactly one partner at P1. Each pair's shift is
 says how sure the pairing is (1 = same eigenvector; degenerate or mixing modes
 give less).
 
+How sure is sure enough is declared, not assumed: thresholds.toml holds the least overlap
+at which a band counts as tracked (``tracking_overlap``, see
+:mod:`insbench.metrics.pressure_thresholds`). A band of several modes (near-degenerate
+components of one vibration, which mix freely under pressure) is judged by its *set
+overlap* (:meth:`ModeTracking.set_overlap`): how much of the band's eigenvector space at P0
+is found in its partners' space at P1, so mixing inside a band does not count as lost.
+
 Both sets must describe the same atoms in the same order. The cell may differ
 (compression): before comparing, the eigenvectors at P1 are mapped into the cell
 of P0 by the homogeneous deformation that takes cell P1 to cell P0
@@ -24,7 +31,7 @@ This module never runs a calculator; it only compares arrays.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -56,6 +63,8 @@ class ModeTracking:
     modes: tuple[TrackedMode, ...]
     pressure_p0_gpa: float | None = None
     pressure_p1_gpa: float | None = None
+    #: O_ij (P0 mode i, P1 mode j); None when the tracking was built by hand from pairs
+    overlap_matrix: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.modes)
@@ -75,6 +84,28 @@ class ModeTracking:
 
     def rows(self) -> list[dict]:
         return [m.to_row() for m in self.modes]
+
+    def set_overlap(self, indices: Sequence[int], weights: Sequence[float] | None = None) -> float:
+        """How well a set of P0 modes (a band) is followed to P1, in [0, 1].
+
+        For each mode i of the set, the part of its eigenvector found in the span of the
+        set's partners at P1, ``sum_j O_ij`` over the partners j; then the (weighted) mean
+        over the set, capped at 1 (after the cell mapping the P1 eigenvectors are not
+        exactly orthonormal, so a sum can exceed 1 by a few %). For one mode this is its
+        pair overlap; for a band whose components mix among themselves it stays near 1.
+        Without an overlap matrix (a tracking built from pairs) it is the (weighted) mean
+        pair overlap, which is never larger.
+        """
+        idx = np.asarray(indices, dtype=int)
+        if idx.size == 0:
+            raise ValueError("set_overlap needs at least one mode")
+        if self.overlap_matrix is None:
+            per_mode = self.overlaps[idx]
+        else:
+            per_mode = self.overlap_matrix[np.ix_(idx, self.permutation[idx])].sum(axis=1)
+        w = np.ones(idx.size) if weights is None else np.asarray(weights, dtype=float)
+        mean = float(np.average(per_mode, weights=w)) if w.sum() > 0 else float(per_mode.mean())
+        return min(1.0, mean)
 
 
 def _as_modes(eigenvectors: np.ndarray, name: str) -> np.ndarray:
@@ -179,7 +210,7 @@ def track_modes(
         )
         for i, j in zip(rows, cols)
     )
-    return ModeTracking(modes, pressure_p0_gpa, pressure_p1_gpa)
+    return ModeTracking(modes, pressure_p0_gpa, pressure_p1_gpa, overlap_matrix=overlaps)
 
 
 def blue_shift_fraction(shifts_cm1: Sequence[float], weights: Sequence[float] | None = None,
@@ -201,3 +232,49 @@ def blue_shift_fraction(shifts_cm1: Sequence[float], weights: Sequence[float] | 
     if total <= 0:
         raise ValueError("weights sum to zero")
     return float(w[s > tolerance_cm1].sum() / total)
+
+
+@dataclass(frozen=True)
+class BlueFraction:
+    """The blue fraction of a set of modes, some of which may not be tracked reliably.
+
+    A mode below the minimum overlap has no trustworthy shift, so it is counted as
+    neither blue nor red but stays in the denominator: ``lower`` is the fraction if every
+    untracked mode were red, ``upper`` if every one were blue (``upper - lower`` =
+    ``untracked_weight_fraction``). ``tracked_only`` leaves the untracked modes out
+    altogether (for information; it is not bounded by the untracked share).
+    """
+
+    lower: float
+    upper: float
+    tracked_only: float | None  # None when no mode is tracked
+    untracked_weight_fraction: float
+    n_modes: int
+    n_untracked: int
+    min_overlap: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def blue_fraction_with_tracking(shifts_cm1: Sequence[float], weights: Sequence[float] | None,
+                                overlaps: Sequence[float], *, min_overlap: float,
+                                tolerance_cm1: float = 0.0) -> BlueFraction:
+    """:func:`blue_shift_fraction` that does not trust a mode tracked with overlap < ``min_overlap``.
+
+    See :class:`BlueFraction`. Raises ValueError as :func:`blue_shift_fraction` does, and
+    for overlaps that are not one finite number per shift.
+    """
+    s = np.asarray(shifts_cm1, dtype=float)
+    w = np.ones_like(s) if weights is None else np.asarray(weights, dtype=float)
+    o = np.asarray(overlaps, dtype=float)
+    if o.shape != s.shape or not np.all(np.isfinite(o)):
+        raise ValueError(f"need one finite overlap per shift (got {o.shape} for {s.shape})")
+    tracked = o >= min_overlap
+    # an untracked mode counts as neither blue nor red (its shift is set to the tolerance)
+    lower = blue_shift_fraction(np.where(tracked, s, tolerance_cm1), w, tolerance_cm1=tolerance_cm1)
+    share = float(w[~tracked].sum() / w.sum())
+    only = (blue_shift_fraction(s[tracked], w[tracked], tolerance_cm1=tolerance_cm1)
+            if tracked.any() and w[tracked].sum() > 0 else None)
+    return BlueFraction(lower, min(1.0, lower + share), only, share, int(s.size), int((~tracked).sum()),
+                        float(min_overlap))

@@ -7,8 +7,11 @@ Where a (system, window)'s thresholds come from, first match wins, metric by met
 2. the fixture itself: ``conditions.thresholds`` in its manifest
    (``{"<window>": {"<metric>": {threshold, unit, direction, rationale}}}``);
 3. the packaged file ``insbench/thresholds.toml``;
-4. ``[default.<metric>]`` of the packaged file, for any window of a system that none of
-   the above covers (a newly imported system); its rationale says it is the default.
+4. ``[default.<metric>]`` of the packaged file, for any spectral window of a system that none
+   of the above covers (a newly imported system); its rationale says it is the default.
+   The pressure window is different: ``[default_pressure.<metric>]`` judges every pressure
+   metric a system does not set itself (metric by metric, so a system may set only some),
+   and the spectral ``[default]`` never applies to it. Its rationale says DEFAULT too.
 
 Layout (the packaged file and a user file alike)::
 
@@ -18,7 +21,10 @@ Layout (the packaged file and a user file alike)::
     background_form = "linear"
     ...
 
-    [default.<metric>]             # thresholds for a window nothing else covers
+    [default.<metric>]             # thresholds for a spectral window nothing else covers
+    ...
+
+    [default_pressure.<metric>]    # pressure metrics a system does not set (see pressure_thresholds.py)
     ...
 
     [<system>.<window>]            # e.g. [hexane.fingerprint]
@@ -31,7 +37,8 @@ Layout (the packaged file and a user file alike)::
     direction = "max"              # "max": value <= threshold passes; "min": value >= threshold
     rationale = "one line: why this number"
 
-Unknown keys are errors naming the key, with the closest allowed one.
+Unknown keys are errors naming the key, with the closest allowed one; so is an unknown
+metric name in a pressure table (:mod:`insbench.metrics.pressure_thresholds`).
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from pydantic import BaseModel, ConfigDict, StrictFloat, StrictInt, ValidationEr
 
 from insbench._toml import read_declarative_toml
 
+from .pressure_thresholds import DEFAULT_PRESSURE_TABLE, PRESSURE_WINDOW, pressure_table_problems
 from .settings import ScoringSettings
 
 SCHEMA_VERSION = 1
@@ -191,6 +199,7 @@ class ThresholdsFile(BaseModel):
     schema_version: int
     scoring: dict[str, Any] | None = None
     default: WindowSpec | None = None
+    default_pressure: WindowSpec | None = None
 
 
 def _explain(error: ValidationError, source: str) -> ThresholdsError:
@@ -233,15 +242,21 @@ def _validate(data: Mapping[str, Any], source: str) -> ThresholdsFile:
             _check_window(source, f"{system}.{window}", spec)
     if parsed.default is not None:
         _check_window(source, DEFAULT_TABLE, parsed.default)
+    if parsed.default_pressure is not None:
+        _check_window(source, DEFAULT_PRESSURE_TABLE, parsed.default_pressure, pressure=True)
     return parsed
 
 
-def _check_window(source: str, key: str, spec: WindowSpec) -> None:
+def _check_window(source: str, key: str, spec: WindowSpec, pressure: bool | None = None) -> None:
     if not spec.metrics:
         raise ThresholdsError(f"{source}: {key} has no metric thresholds")
     for metric, limit in spec.metrics.items():
         if metric.endswith("_cm1") and limit.unit != "cm-1":
             raise ThresholdsError(f"{source}: {key}.{metric}.unit is {limit.unit!r} but the metric name says cm-1")
+    if pressure or (pressure is None and key.rsplit(".", 1)[-1] == PRESSURE_WINDOW):
+        problems = pressure_table_problems(key, spec.metrics)
+        if problems:
+            raise ThresholdsError(f"{source}: " + "; ".join(problems))
 
 
 # ---------------------------------------------------------------- loaded thresholds
@@ -269,6 +284,7 @@ class Thresholds:
     scoring: ScoringSettings
     entries: Mapping[str, Mapping[str, _WindowEntry]] = field(repr=False)
     default: WindowSpec | None = field(default=None, repr=False)
+    default_pressure: WindowSpec | None = field(default=None, repr=False)
 
     def _available(self) -> str:
         parts = []
@@ -277,22 +293,33 @@ class Thresholds:
                 parts.append(f"{system}.{window} ({', '.join(entry.metrics)})")
         return "; ".join(parts) or "nothing"
 
+    def _default_for(self, window: str) -> WindowSpec | None:
+        """``[default_pressure]`` for the pressure window, ``[default]`` for every other."""
+        return self.default_pressure if window == PRESSURE_WINDOW else self.default
+
     def _entry(self, system: str, window: str) -> _WindowEntry:
-        try:
-            return self.entries[system][window]
-        except KeyError:
-            if self.default is not None:
-                return _entry(system, window, self.default, default=True)
+        own = self.entries.get(system, {}).get(window)
+        default = self._default_for(window)
+        if own is None and default is None:
+            table = DEFAULT_PRESSURE_TABLE if window == PRESSURE_WINDOW else DEFAULT_TABLE
             raise MissingThresholdError(
-                f"no thresholds for system {system!r}, window {window!r} in {self.source}; "
-                f"available: {self._available()}. Fix: add [{system}.{window}.<metric>] tables "
-                f"(threshold, unit, direction, rationale) to a file given with --insbench-thresholds=FILE, "
-                f"or declare conditions.thresholds in the fixture"
-            ) from None
+                f"no thresholds for system {system!r}, window {window!r} in {self.source} (and no "
+                f"[{table}] tables); available: {self._available()}. Fix: add [{system}.{window}.<metric>] "
+                f"tables (threshold, unit, direction, rationale) to a file given with "
+                f"--insbench-thresholds=FILE, or declare conditions.thresholds in the fixture"
+            )
+        if own is None:
+            return _entry(system, window, default, default=True)
+        if window == PRESSURE_WINDOW and default is not None:  # metric by metric: fill what the system leaves out
+            fallback = _entry(system, window, default, default=True).metrics
+            missing = {m: t for m, t in fallback.items() if m not in own.metrics}
+            if missing:
+                return _WindowEntry(own.window_cm1, own.scoring, {**own.metrics, **missing})
+        return own
 
     def is_default(self, system: str, window: str) -> bool:
-        """True if (system, window) is judged by the ``[default]`` thresholds."""
-        return window not in self.entries.get(system, {}) and self.default is not None
+        """True if (system, window) is judged by the ``[default]`` (``[default_pressure]``) thresholds."""
+        return window not in self.entries.get(system, {}) and self._default_for(window) is not None
 
     def get(self, system: str, window: str, metric: str) -> Threshold:
         """The threshold of ``metric`` for (``system``, ``window``)."""
@@ -353,7 +380,7 @@ def parse_thresholds(data: Mapping[str, Any], source: str) -> Thresholds:
         raise ThresholdsError(f"{source}: [scoring]: {exc}") from exc
     entries = {system: {w: _entry(system, w, spec) for w, spec in windows.items()}
                for system, windows in (parsed.__pydantic_extra__ or {}).items()}
-    thresholds = Thresholds(source, scoring, entries, parsed.default)
+    thresholds = Thresholds(source, scoring, entries, parsed.default, parsed.default_pressure)
     for system, windows in entries.items():  # check overrides now, not at first use
         for window in windows:
             try:

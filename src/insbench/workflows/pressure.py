@@ -5,6 +5,11 @@ by eigenvector overlap -> per-mode shifts -> bands. A *band* is what a spectrum 
 one peak: the Gamma modes within one resolution FWHM of a position, weighted by their INS
 weight. How each band was chosen is recorded, because "the model's 453 cm-1 band" is a
 choice, not a fact.
+
+Every band carries its tracking overlap (the set overlap of its modes,
+:meth:`insbench.metrics.mode_tracking.ModeTracking.set_overlap`), and every mode the
+overlap of the band it belongs to: the verdicts (workflows/evaluate_pressure.py) do not
+trust a shift whose band is tracked below the declared minimum.
 """
 
 from __future__ import annotations
@@ -16,13 +21,17 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
-from insbench.metrics.mode_tracking import ModeTracking, blue_shift_fraction, track_modes
+from insbench.metrics.mode_tracking import BlueFraction, ModeTracking, blue_fraction_with_tracking, track_modes
 from insbench.physics.modes import (
     ModeAssignment,
     assign_modes,
     atoms_from_phonopy,
     gamma_modes_from_phonopy,
 )
+
+
+#: modes of one label within this of each other make one band (what a spectrum shows as one peak)
+BAND_HALF_WIDTH_CM1 = 8.0
 
 
 @dataclass(frozen=True)
@@ -64,17 +73,42 @@ class PressureAnalysis:
     def ins_weights(self) -> np.ndarray:
         return np.array([m.ins_weight for m in self.assignment.modes])
 
-    def blue_fraction(self, window_cm1: tuple[float, float], tolerance_cm1: float = 0.0) -> float:
-        """INS-weighted fraction of modes in the window whose frequency goes up with pressure."""
+    @property
+    def volume_change_fraction(self) -> float:
+        """(V_high - V_low) / V_low of the two relaxed cells."""
+        return float(self.high.atoms.get_volume() / self.low.atoms.get_volume() - 1.0)
+
+    def band_of(self, mode: int, band_half_width_cm1: float = BAND_HALF_WIDTH_CM1) -> list[int]:
+        """The modes with ``mode``'s label within ``band_half_width_cm1`` of its frequency."""
+        f, labels = self.frequencies_cm1, self.assignment.labels
+        return [i for i in range(len(f)) if abs(f[i] - f[mode]) <= band_half_width_cm1 and labels[i] == labels[mode]]
+
+    def band_overlap(self, modes: list[int] | tuple[int, ...]) -> float:
+        """INS-weighted set overlap of a band's modes (how well the band is followed)."""
+        return self.tracking.set_overlap(list(modes), self.ins_weights[list(modes)])
+
+    def band_overlaps(self, band_half_width_cm1: float = BAND_HALF_WIDTH_CM1) -> np.ndarray:
+        """Per mode: the overlap of the band it belongs to (:meth:`band_of`)."""
+        return np.array([self.band_overlap(self.band_of(i, band_half_width_cm1))
+                         for i in range(len(self.frequencies_cm1))])
+
+    def blue_fraction(self, window_cm1: tuple[float, float], *, min_overlap: float,
+                      tolerance_cm1: float = 0.0) -> BlueFraction:
+        """INS-weighted fraction of modes in the window whose frequency goes up with pressure;
+        a mode whose band overlap is below ``min_overlap`` is not trusted (see BlueFraction)."""
         f = self.frequencies_cm1
         keep = (f >= window_cm1[0]) & (f <= window_cm1[1])
-        return blue_shift_fraction(self.shifts_cm1[keep], self.ins_weights[keep], tolerance_cm1=tolerance_cm1)
+        return blue_fraction_with_tracking(self.shifts_cm1[keep], self.ins_weights[keep],
+                                           self.band_overlaps()[keep], min_overlap=min_overlap,
+                                           tolerance_cm1=tolerance_cm1)
 
     def mode_rows(self) -> list[dict[str, Any]]:
         rows = []
-        for character, tracked in zip(self.assignment.modes, self.tracking.modes):
+        band_overlaps = self.band_overlaps()
+        for character, tracked, band_overlap in zip(self.assignment.modes, self.tracking.modes, band_overlaps):
             rows.append({**character.to_row(), "frequency_high_cm1": tracked.frequency_p1_cm1,
-                         "shift_cm1": tracked.shift_cm1, "overlap": tracked.overlap})
+                         "shift_cm1": tracked.shift_cm1, "overlap": tracked.overlap,
+                         "band_overlap": float(band_overlap)})
         return rows
 
 
@@ -106,6 +140,7 @@ class BandChoice:
     shift_cm1: float | None  # INS-weighted mean shift of the band's modes
     how: str
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    tracking_overlap: float | None = None  # INS-weighted set overlap of the band's modes (None: no band)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,7 +152,7 @@ def choose_band(
     *,
     label: str | None = None,
     search_half_width_cm1: float = 60.0,
-    band_half_width_cm1: float = 8.0,
+    band_half_width_cm1: float = BAND_HALF_WIDTH_CM1,
 ) -> BandChoice:
     """The model's band for a reference peak at ``target_cm1``.
 
@@ -126,7 +161,10 @@ def choose_band(
     The chosen mode maximises INS weight x exp(-(f - target)^2 / (2 (w/2)^2)), i.e. what
     the ambient spectrum would show near the target. The band is the chosen mode plus
     the modes within ``band_half_width_cm1`` of it with the same label; its shift is their
-    INS-weighted mean shift.
+    INS-weighted mean shift and its ``tracking_overlap`` their INS-weighted set overlap.
+    The choice looks at the ambient spectrum only: a poorly tracked band is still the band
+    a spectrum shows there, so it is chosen (and then not trusted by the verdict), never
+    swapped silently for a better-tracked neighbour.
     """
     f, w, s = analysis.frequencies_cm1, analysis.ins_weights, analysis.shifts_cm1
     labels = analysis.assignment.labels
@@ -142,19 +180,23 @@ def choose_band(
     band = [i for i in near if abs(f[i] - f[chosen]) <= band_half_width_cm1 and labels[i] == labels[chosen]]
     weights = w[band]
     shift = float(np.average(s[band], weights=weights)) if weights.sum() > 0 else float(np.mean(s[band]))
+    tracking_overlap = analysis.band_overlap(band)
     how = (
         f"modes within {search_half_width_cm1:g} cm-1 of {target_cm1:g} cm-1"
         + (f" labelled {label!r}" if by_label else (f"; none labelled {label!r}, so all labels" if label else ""))
         + f"; highest INS weight x Gaussian(sigma {sigma:g} cm-1) -> mode {chosen} at {f[chosen]:.1f} cm-1 "
-        f"({labels[chosen]}); band = {len(band)} mode(s) within {band_half_width_cm1:g} cm-1 with that label"
+        f"({labels[chosen]}); band = {len(band)} mode(s) within {band_half_width_cm1:g} cm-1 with that label, "
+        f"tracked to {analysis.pressures_gpa[1]:g} GPa with overlap {tracking_overlap:.2f}"
     )
+    overlaps = analysis.tracking.overlaps
     candidates = [
         {"mode": int(i), "frequency_cm1": round(float(f[i]), 2), "label": labels[i],
-         "ins_weight": round(float(w[i]), 6), "shift_cm1": round(float(s[i]), 3)}
+         "ins_weight": round(float(w[i]), 6), "shift_cm1": round(float(s[i]), 3),
+         "overlap": round(float(overlaps[i]), 4)}
         for i in near
     ]
     return BandChoice(target_cm1, label, chosen, float(f[chosen]), tuple(int(i) for i in band), shift, how,
-                      candidates)
+                      candidates, tracking_overlap)
 
 
 @dataclass(frozen=True)
