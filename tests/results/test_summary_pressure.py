@@ -27,6 +27,17 @@ def _band(mode: int, position: float, shift: float, label: str) -> dict:
                            {"mode": mode, "frequency_cm1": position, "label": label}]}
 
 
+def _tracking(overlap: float, passed: bool = True) -> dict:
+    return {"gate": {"metric": "tracking_overlap", "passed": passed, "value": overlap, "threshold": 0.5},
+            "overlap": overlap, "min_overlap": 0.5}
+
+
+def _blue_tracking(share: float, passed: bool, n_untracked: int) -> dict:
+    return {"gate": {"metric": "untracked_weight_fraction", "passed": passed, "value": share, "threshold": 0.1},
+            "min_overlap": 0.5, "blue_fraction": {"lower": 0.30, "upper": 0.30 + share, "tracked_only": 0.53,
+                                                  "untracked_weight_fraction": share, "n_untracked": n_untracked}}
+
+
 SYNTHETIC_RECORD = {
     "model": {"name": "synthetic-model"}, "system": "diiodothiophene", "family": "pressure",
     "reference": {"system": "diiodothiophene", "version": "9.9.9"},
@@ -35,16 +46,18 @@ SYNTHETIC_RECORD = {
         "red_shift-453cm-1-vs-claim": {
             "item": {"check": "red_shift", "target_cm1": 453.0, "reference_kind": "claim"},
             "value": -2.2, "passed": True, "band": _band(53, 458.3, -2.2, "ring out-of-plane"),
-            "judgements": {"red_shift_cm1": {"threshold": -0.1, "passed": True}}, "pressures_gpa": [0.0, 1.5]},
+            "judgements": {"red_shift_cm1": {"threshold": -0.1, "passed": True}}, "pressures_gpa": [0.0, 1.5],
+            "tracking": _tracking(0.97)},
         "blue_shift_fraction": {
             "item": {"check": "blue_shift_fraction"}, "value": 0.734, "passed": True, "band": None,
-            "judgements": {"blue_shift_fraction": {"threshold": 0.5, "passed": True}}, "pressures_gpa": [0.0, 1.5]},
+            "judgements": {"blue_shift_fraction": {"threshold": 0.5, "passed": True}}, "pressures_gpa": [0.0, 1.5],
+            "tracking": _blue_tracking(0.0, True, 0)},
         "band_sign-800cm-1-vs-computed": {
             "item": {"check": "band_sign", "target_cm1": 800.0, "reference_kind": "computed"},
-            "value": 1.0, "passed": True, "band": None, "judgements": {}},
+            "value": 1.0, "passed": True, "band": None, "judgements": {}, "tracking": _tracking(0.9)},
         "band_sign-300cm-1-vs-computed": {
             "item": {"check": "band_sign", "target_cm1": 300.0, "reference_kind": "computed"},
-            "value": -1.0, "passed": False, "band": None, "judgements": {}},
+            "value": -1.0, "passed": False, "band": None, "judgements": {}, "tracking": _tracking(0.9)},
     },
 }
 
@@ -53,7 +66,8 @@ def test_lines_state_band_shift_sign_assignment_and_verdicts():
     lines = pressure_summary_lines(SYNTHETIC_RECORD)
     assert lines[0] == "synthetic-model | diiodothiophene 9.9.9 | 0 -> 1.5 GPa"
     text = "\n".join(lines)
-    assert "453 cm-1 band: mode 53 at 458.3 cm-1 (ring out-of-plane) shifts -2.2 cm-1 (red; claim: red) -> PASS" in text
+    assert ("453 cm-1 band: mode 53 at 458.3 cm-1 (ring out-of-plane) shifts -2.2 cm-1 (red; claim: red), "
+            "tracked with overlap 0.97 (minimum 0.5) -> PASS") in text
     assert "INS-weighted blue fraction: 0.73, needs >= 0.5 -> PASS" in text
     assert "band signs vs computed: 1 of 2 agree (informational: reference is not measured)" in text
     assert "not assessed" in text
@@ -65,7 +79,44 @@ def test_failed_blue_shift_reported_as_fail():
     case = record["cases"]["red_shift-453cm-1-vs-claim"]
     case.update(passed=False, value=3.5, band=_band(52, 452.0, 3.5, "ring out-of-plane"))
     text = "\n".join(pressure_summary_lines(record))
-    assert "shifts +3.5 cm-1 (blue; claim: red) -> FAIL" in text
+    assert "shifts +3.5 cm-1 (blue; claim: red), tracked with overlap 0.97 (minimum 0.5) -> FAIL" in text
+
+
+def test_an_untracked_band_and_blue_fraction_say_so_and_fail():
+    """The synthetic unconverged case: +796 cm-1 at overlap 0.18; 44 % of the INS weight untracked."""
+    record = copy.deepcopy(SYNTHETIC_RECORD)
+    red = record["cases"]["red_shift-453cm-1-vs-claim"]
+    red.update(passed=False, value=None, band=_band(27, 433.7, 796.0, "ring out-of-plane"),
+               tracking=_tracking(0.18, passed=False))
+    blue = record["cases"]["blue_shift_fraction"]
+    blue.update(passed=False, value=None, tracking=_blue_tracking(0.44, False, 21))
+    sign = record["cases"]["band_sign-800cm-1-vs-computed"]
+    sign.update(passed=False, value=None, band=_band(40, 801.0, 50.0, "C-H in-plane bend"),
+                tracking=_tracking(0.2, passed=False))
+    text = "\n".join(pressure_summary_lines(record))
+    assert ("453 cm-1 band: mode 27 at 433.7 cm-1 (ring out-of-plane) NOT TRACKED to high pressure: overlap 0.18 "
+            "< minimum 0.5, its shift +796.0 cm-1 is not judged -> FAIL") in text
+    assert ("INS-weighted blue fraction: NOT JUDGED, 44.0% of the INS weight in modes tracked with band overlap "
+            "< 0.5 (allowed 10%); it could be 0.30..0.74 -> FAIL") in text
+    assert "band signs vs computed: 0 of 2 agree, 1 not tracked reliably (failed, not judged)" in text
+
+
+def test_a_few_untracked_modes_are_named_next_to_a_judged_blue_fraction():
+    record = copy.deepcopy(SYNTHETIC_RECORD)
+    record["cases"]["blue_shift_fraction"]["tracking"] = _blue_tracking(0.013, True, 2)
+    text = "\n".join(pressure_summary_lines(record))
+    assert ("INS-weighted blue fraction: 0.73, needs >= 0.5; untracked: 1.3% of the INS weight in modes tracked "
+            "with band overlap < 0.5 (allowed 10%), counted as neither blue nor red -> PASS") in text
+
+
+def test_a_record_from_before_the_tracking_gate_says_it_was_not_checked():
+    record = copy.deepcopy(SYNTHETIC_RECORD)
+    for case in record["cases"].values():
+        del case["tracking"]
+    text = "\n".join(pressure_summary_lines(record))
+    assert "(red; claim: red), tracking not checked (record made before the tracking gate; re-run it) -> PASS" in text
+    assert "blue fraction: 0.73, needs >= 0.5, tracking not checked" in text
+    assert "1 of 2 agree, 2 tracking not checked" in text
 
 
 def test_missing_band_says_so():

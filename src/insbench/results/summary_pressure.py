@@ -4,10 +4,12 @@ Reads the merged pressure record (``<results>/<model>/<system>/pressure.json``, 
 dict :func:`insbench.results.records.write_case` writes) and says, in a few lines:
 
 * the band judged as the claimed red-shift band (e.g. 453 cm-1): which model mode,
-  its assignment, its shift with sign, and the verdict;
-* the INS-weighted blue fraction and its verdict;
-* how many band signs agree with the reference, and of which kind that reference is
-  ("vs computed" signs are informational until measured peaks are imported);
+  its assignment, its shift with sign, how well it was tracked to high pressure
+  (overlap against the declared minimum; NOT TRACKED and not judged below it), and the verdict;
+* the INS-weighted blue fraction, the INS-weight share of untracked modes, and its verdict;
+* how many band signs agree with the reference, how many bands were not tracked, and of
+  which kind that reference is ("vs computed" signs are informational until measured
+  peaks are imported);
 * whether the verdicts are structure-sensitive (from a sensitivity table, when the
   fixture ships one) and whether the record is a self-reference.
 
@@ -53,9 +55,21 @@ def band_assignment(band: Mapping[str, Any] | None) -> str | None:
     return band.get("label")
 
 
+#: said of a record written before insbench gated pressure verdicts on tracking
+NO_TRACKING = "tracking not checked (record made before the tracking gate; re-run it)"
+
+
+def band_untracked(case: Mapping[str, Any]) -> bool:
+    """True when the case's band failed the tracking gate (its value was not judged)."""
+    tracking = case.get("tracking") or {}
+    return (tracking.get("gate") or {}).get("passed") is False and case.get("band") is not None \
+        and (case.get("band") or {}).get("position_cm1") is not None
+
+
 def red_shift_line(case_id: str, case: Mapping[str, Any]) -> str:
     item = case.get("item") or {}
     band = case.get("band") or {}
+    tracking = case.get("tracking")
     target = item.get("target_cm1")
     head = f"{target:g} cm-1 band" if target is not None else case_id
     if band.get("position_cm1") is None:
@@ -63,8 +77,15 @@ def red_shift_line(case_id: str, case: Mapping[str, Any]) -> str:
     shift = band.get("shift_cm1")
     assignment = band_assignment(band) or "unassigned"
     shift_text = "n/a" if shift is None else f"{shift:+.1f} cm-1"
-    return (f"{head}: mode {band.get('chosen_mode')} at {band['position_cm1']:.1f} cm-1 ({assignment}) "
-            f"shifts {shift_text} ({shift_word(shift)}; claim: red) -> {_verdict(case)}")
+    where = f"{head}: mode {band.get('chosen_mode')} at {band['position_cm1']:.1f} cm-1 ({assignment})"
+    if not tracking:
+        return f"{where} shifts {shift_text} ({shift_word(shift)}; claim: red), {NO_TRACKING} -> {_verdict(case)}"
+    overlap, minimum = tracking.get("overlap"), tracking.get("min_overlap")
+    if band_untracked(case):
+        return (f"{where} NOT TRACKED to high pressure: overlap {overlap:.2f} < minimum {minimum:g}, "
+                f"its shift {shift_text} is not judged -> {_verdict(case)}")
+    return (f"{where} shifts {shift_text} ({shift_word(shift)}; claim: red), tracked with overlap "
+            f"{overlap:.2f} (minimum {minimum:g}) -> {_verdict(case)}")
 
 
 def blue_fraction_line(case: Mapping[str, Any]) -> str:
@@ -73,7 +94,20 @@ def blue_fraction_line(case: Mapping[str, Any]) -> str:
     threshold = judgement.get("threshold")
     limit = "" if threshold is None else f", needs >= {threshold:g}"
     value_text = "n/a" if value is None else f"{value:.2f}"
-    return f"INS-weighted blue fraction: {value_text}{limit} -> {_verdict(case)}"
+    tracking = case.get("tracking")
+    if not tracking:
+        return f"INS-weighted blue fraction: {value_text}{limit}, {NO_TRACKING} -> {_verdict(case)}"
+    fraction = tracking.get("blue_fraction") or {}
+    gate = tracking.get("gate") or {}
+    share = fraction.get("untracked_weight_fraction", 0.0)
+    untracked = (f"{share:.1%} of the INS weight in modes tracked with band overlap < {tracking.get('min_overlap'):g} "
+                 f"(allowed {gate.get('threshold', float('nan')):.0%})")
+    if gate.get("passed") is False:
+        return (f"INS-weighted blue fraction: NOT JUDGED, {untracked}; it could be "
+                f"{fraction.get('lower', float('nan')):.2f}..{fraction.get('upper', float('nan')):.2f} "
+                f"-> {_verdict(case)}")
+    note = f"; untracked: {untracked}, counted as neither blue nor red" if fraction.get("n_untracked") else ""
+    return f"INS-weighted blue fraction: {value_text}{limit}{note} -> {_verdict(case)}"
 
 
 def band_signs_line(cases: Iterable[Mapping[str, Any]]) -> str | None:
@@ -83,7 +117,11 @@ def band_signs_line(cases: Iterable[Mapping[str, Any]]) -> str | None:
     kinds = sorted({(c.get("item") or {}).get("reference_kind") or "?" for c in signs})
     agree = sum(bool(c.get("passed")) for c in signs)
     note = " (informational: reference is not measured)" if "measured" not in kinds else ""
-    return f"band signs vs {'/'.join(kinds)}: {agree} of {len(signs)} agree{note}"
+    untracked = sum(band_untracked(c) for c in signs)
+    unchecked = sum(not c.get("tracking") for c in signs)
+    tracking = (f", {untracked} not tracked reliably (failed, not judged)" if untracked else "") + (
+        f", {unchecked} {NO_TRACKING}" if unchecked else "")
+    return f"band signs vs {'/'.join(kinds)}: {agree} of {len(signs)} agree{tracking}{note}"
 
 
 def sensitivity_line(model: str, sensitivity: Mapping[str, Any] | None) -> str:
