@@ -324,12 +324,19 @@ def round_robin(plan: list[Candidate]) -> list[Candidate]:
     return ordered
 
 
-def past(stop_at: str | None) -> bool:
+def deadline(stop_at: str | None, now: dt.datetime | None = None) -> dt.datetime | None:
+    """The next UTC time HH:MM after ``now`` (tomorrow's when today's has passed: a run started at
+    23:40 with --stop-at 01:30 stops at 01:30 the next day, not at once)."""
     if not stop_at:
-        return False
-    now = dt.datetime.now(dt.timezone.utc)
+        return None
+    now = now or dt.datetime.now(dt.timezone.utc)
     hh, mm = (int(x) for x in stop_at.split(":"))
-    return (now.hour, now.minute) >= (hh, mm)
+    when = now.replace(hour=hh, minute=mm, second=0, microsecond=0)
+    return when if when > now else when + dt.timedelta(days=1)
+
+
+def past(when: dt.datetime | None) -> bool:
+    return when is not None and dt.datetime.now(dt.timezone.utc) >= when
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -344,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prescreen-until", default=None,
                         help="UTC HH:MM after which no new pre-screen starts (the final stage begins)")
     args = parser.parse_args(argv)
+    stop_at, prescreen_until = deadline(args.stop_at), deadline(args.prescreen_until)
     out = args.out_dir
     out.mkdir(parents=True, exist_ok=True)
     import torch
@@ -366,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
             if generated[c.ident] is None:
                 continue
             done = (out / "prescreen" / f"{c.ident}.json").is_file()
-            if not done and past(args.prescreen_until):
+            if not done and past(prescreen_until):
                 continue
             pre[c.ident] = prescreen(c, generated[c.ident], calcs, out, args.prescreen_steps)
     skipped = [c.ident for c in plan if generated[c.ident] is not None and c.ident not in pre]
@@ -393,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in FINAL_MODELS:
             if ident in final[name]:
                 continue
-            if past(args.stop_at):
+            if past(stop_at):
                 log(f"stop time {args.stop_at} UTC reached; summary written, rerun to continue")
                 summarise()
                 return 0

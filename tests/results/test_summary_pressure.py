@@ -178,3 +178,37 @@ def test_shift_word_none():
 @pytest.mark.parametrize("passes,flips", [({"a": True}, False), ({"a": True, "b": False}, True)])
 def test_sensitivity_verdicts_flip(passes, flips):
     assert sensitivity_verdicts({k: 0.0 for k in passes}, passes)["flips"] is flips
+
+
+def test_sensitivity_line_says_whether_the_band_kept_its_assignment_and_its_worst_overlap():
+    kept = sensitivity_verdicts({"a": -3.9, "b": -13.0}, {"a": True, "b": True},
+                                assignments={"a": "ring out-of-plane", "b": "ring out-of-plane"},
+                                overlaps={"a": 1.0, "b": 0.84})
+    changed = sensitivity_verdicts({"a": 13.2, "b": -5.0}, {"a": False, "b": True},
+                                   assignments={"a": "C-H out-of-plane bend", "b": "ring out-of-plane"},
+                                   overlaps={"a": 0.46, "b": None})
+    assert kept["assignment_kept"] is True and kept["min_overlap"] == pytest.approx(0.84)
+    assert changed["assignment_kept"] is False and changed["min_overlap"] == pytest.approx(0.46)
+    line = sensitivity_line("m", {"models": {"m": {"red_shift_453_cm1": kept}}})
+    assert "band kept as ring out-of-plane, tracking overlap >= 0.84" in line
+    line = sensitivity_line("m", {"models": {"m": {"red_shift_453_cm1": changed}}})
+    assert "STRUCTURE-SENSITIVE" in line
+    assert "band assignment NOT kept (C-H out-of-plane bend / ring out-of-plane)" in line
+    assert "tracking overlap >= 0.46" in line
+
+
+def test_sensitivity_line_for_a_model_missing_from_the_table_names_the_models_it_has():
+    table = {"models": {"a-model": {"blue_fraction": sensitivity_verdicts({"x": 0.6}, {"x": True})}}}
+    assert "not assessed for other (the fixture's table has: a-model)" in sensitivity_line("other", table)
+
+
+def test_sensitivity_line_counts_a_verdict_the_tracking_gate_refused():
+    data = sensitivity_verdicts({"a": -10.3}, {"a": True, "b": False},
+                                assignments={"a": "C-H out-of-plane bend", "b": "C-H out-of-plane bend"},
+                                overlaps={"a": 0.90, "b": 0.46})
+    line = sensitivity_line("m", {"models": {"m": {"red_shift_453_cm1": data}}})
+    assert ("red_shift_453_cm1 STRUCTURE-SENSITIVE over 2 structures (-10.30..-10.30), not judged on 1 "
+            "(not tracked: FAIL), band kept as C-H out-of-plane bend, tracking overlap >= 0.46") in line
+    none_judged = sensitivity_verdicts({}, {"a": False, "b": False})
+    line = sensitivity_line("m", {"models": {"m": {"blue_fraction": none_judged}}})
+    assert "blue_fraction stable over 2 structures, not judged on 2 (not tracked: FAIL)" in line

@@ -130,21 +130,54 @@ def sensitivity_line(model: str, sensitivity: Mapping[str, Any] | None) -> str:
         return "structure sensitivity: not assessed (the fixture ships no sensitivity table)"
     entry = (sensitivity.get("models") or {}).get(model)
     if not entry:
-        return f"structure sensitivity: not assessed for {model}"
+        known = ", ".join(sorted(sensitivity.get("models") or {})) or "none"
+        return f"structure sensitivity: not assessed for {model} (the fixture's table has: {known})"
     parts = []
     for verdict_name, data in sorted(entry.items()):
-        values = data.get("values") or {}
-        if not values:
+        values = data.get("values") or {}  # judged values; a verdict the tracking gate refused has none
+        structures = set(values) | set(data.get("passed") or {})
+        if not structures:
             continue
         flag = "STRUCTURE-SENSITIVE" if data.get("flips") else "stable"
-        spread = f"{min(values.values()):+.2f}..{max(values.values()):+.2f}"
-        parts.append(f"{verdict_name} {flag} over {len(values)} structures ({spread})")
+        text = f"{verdict_name} {flag} over {len(structures)} structures"
+        if values:
+            text += f" ({min(values.values()):+.2f}..{max(values.values()):+.2f})"
+        not_judged = len(structures - set(values))
+        if not_judged:
+            text += f", not judged on {not_judged} (not tracked: FAIL)"
+        assignments = data.get("assignments") or {}
+        if assignments:
+            labels = sorted(set(map(str, assignments.values())))
+            text += (f", band kept as {labels[0]}" if len(labels) == 1
+                     else f", band assignment NOT kept ({' / '.join(labels)})")
+        overlaps = [v for v in (data.get("overlaps") or {}).values() if v is not None]
+        if overlaps:
+            text += f", tracking overlap >= {min(overlaps):.2f}"
+        parts.append(text)
     return "structure sensitivity: " + ("; ".join(parts) if parts else f"no verdicts for {model}")
 
 
-def sensitivity_verdicts(values: Mapping[str, float], passes: Mapping[str, bool]) -> dict[str, Any]:
-    """A verdict's values and pass/fail per structure; ``flips`` when they disagree."""
-    return {"values": dict(values), "passed": dict(passes), "flips": len(set(passes.values())) > 1}
+def sensitivity_verdicts(values: Mapping[str, float], passes: Mapping[str, bool], *,
+                         assignments: Mapping[str, str | None] | None = None,
+                         overlaps: Mapping[str, float | None] | None = None) -> dict[str, Any]:
+    """A verdict's values and pass/fail per structure; ``flips`` when they disagree.
+
+    For a band verdict, ``assignments`` (structure -> label of the chosen mode) and
+    ``overlaps`` (structure -> eigenvector overlap of its tracking) say whether the band
+    judged kept its identity across structures (``assignment_kept``) and how well it was
+    followed to high pressure (``min_overlap``). Both may cover structures missing from
+    ``values``: a band the tracking gate refused has an assignment and an overlap but no
+    judged value (its pass/fail is in ``passes``).
+    """
+    out: dict[str, Any] = {"values": dict(values), "passed": dict(passes), "flips": len(set(passes.values())) > 1}
+    if assignments:
+        out["assignments"] = dict(assignments)
+        out["assignment_kept"] = len(set(assignments.values())) == 1
+    if overlaps:
+        out["overlaps"] = dict(overlaps)
+        known = [v for v in overlaps.values() if v is not None]
+        out["min_overlap"] = min(known) if known else None
+    return out
 
 
 def self_reference(record: Mapping[str, Any]) -> bool:
