@@ -139,7 +139,8 @@ def judge(relaxed_file: Path, relax_info: dict, molecule: dict, mlips: dict) -> 
     return {
         "kind": "computed",
         "question": "is GFN2-xTB (tblite) fit to be the computed reference on the selected structure?",
-        "structure": str(relaxed_file), "candidate": "sg002-Z2-02",
+        "structure": f"{relaxed_file.parent.name}/{relaxed_file.name} of the work folder (GFN2-xTB relaxation "
+                     "started from diiodothiophene 2.0.0 predicted_structure.extxyz)", "candidate": "sg002-Z2-02",
         "criteria": {"fmax_ev_a": FMAX_EV_A, "max_steps": MAX_STEPS, "volume_margin_relative": VOLUME_MARGIN,
                      "lattice_energy_factor": LATTICE_ENERGY_FACTOR,
                      "declared_in": "scripts/csp_gfn2_check.py (committed before the run)"},
@@ -147,6 +148,7 @@ def judge(relaxed_file: Path, relax_info: dict, molecule: dict, mlips: dict) -> 
                  "lattice_energy_ev_per_molecule": lattice, "volume_per_molecule_a3": volume,
                  "cell_lengths_a": [round(x, 4) for x in atoms.cell.lengths()],
                  "cell_angles_deg": [round(x, 3) for x in atoms.cell.angles()],
+                 "shortest_contacts_a": motifs.shortest_contacts(atoms),
                  "relax_seconds": relax_info["total_seconds"], "relax_steps": relax_info["total_steps"]},
         "mlips": mlips, "checks": checks, "passed": bool(all(c["passed"] for c in checks.values())),
     }
