@@ -4,10 +4,13 @@ For every shipped candidate structure of a published fixture version (its
 ``candidates.json``) and every model asked for, run the benchmark's own pressure
 pipeline (relax at 0 and 1.5 GPa with the cell free, phonons, tracked modes) and
 judge the two headline verdicts exactly as ``benchmarks/test_insbench_pressure_shifts.py``
-does: the claimed 453 cm-1 red shift and the INS-weighted blue fraction. A verdict
-whose pass/fail differs between candidates is flagged structure-sensitive, with the
-spread of its values. One JSON file per (model, candidate) is written as soon as it
-is done (rerun = resume); the table is rewritten after each.
+does: the claimed 453 cm-1 red shift and the INS-weighted blue fraction, behind the same
+tracking gate (a band tracked below thresholds.toml's ``tracking_overlap`` fails, unjudged;
+the blue fraction is not judged when untracked modes carry more than
+``untracked_weight_fraction`` of the INS weight). A verdict whose pass/fail differs between
+candidates is flagged structure-sensitive, with the spread of its judged values. One JSON
+file per (model, candidate) is written as soon as it is done (rerun = resume; a file written
+before the tracking gate is recomputed, from the stage cache); the table is rewritten after each.
 
     OMP_NUM_THREADS=1 python scripts/structure_sensitivity.py --models mace-tiny sevennet-0+d3 \
         [--version 2.0.0] [--out DIR] [--candidates ID ...] [--stop-at HH:MM]
@@ -40,10 +43,16 @@ def log(message: str) -> None:
     print(time.strftime("%H:%M:%S"), message, flush=True)
 
 
+#: bump when what a run file holds changes; older files are recomputed (the stages come from the cache)
+RUN_FORMAT = 2  # 2: the tracking gate (overlap, minimum, untracked INS weight)
+
+
 def one(model_name: str, ident: str, version: str, out: Path, fixture_root: Path) -> dict:
     path = out / "runs" / f"{model_name}__{ident}.json"
     if path.is_file():
-        return json.loads(path.read_text())
+        done = json.loads(path.read_text())
+        if done.get("run_format") == RUN_FORMAT:
+            return done
     path.parent.mkdir(parents=True, exist_ok=True)
     from insbench.metrics import load_thresholds
     from insbench.models import resolve_mlip
@@ -60,7 +69,8 @@ def one(model_name: str, ident: str, version: str, out: Path, fixture_root: Path
     model = ModelHandle(resolve_mlip(model_name), threads=1)
     cache = Cache(out / "cache", enabled=True)
     started = time.perf_counter()
-    record: dict = {"model": model_name, "candidate": ident, "fixture": f"{fixture.system} {fixture.version}"}
+    record: dict = {"model": model_name, "candidate": ident, "fixture": f"{fixture.system} {fixture.version}",
+                    "run_format": RUN_FORMAT}
     try:
         runs = {c.pressure_gpa: run_spectral_case(model, fixture, c, cache) for c in relaxed_cases(fixture)}
         low, high = sorted(runs)
@@ -72,14 +82,20 @@ def one(model_name: str, ident: str, version: str, out: Path, fixture_root: Path
                 continue
             verdict = judge_pressure_item(analysis, item, thresholds, fixture.system, window)
             key = "blue_fraction" if item.check == "blue_shift_fraction" else f"red_shift_{item.target_cm1:g}_cm1"
-            entry = {"value": verdict.value, "passed": verdict.judgement.passed}
+            tracking = verdict.tracking or {}
+            entry = {"value": verdict.value, "passed": verdict.judgement.passed,
+                     "tracked": (tracking.get("gate") or {}).get("passed"), "min_overlap": tracking.get("min_overlap"),
+                     "message": verdict.judgement.message}
+            if "untrusted_value" in tracking:
+                entry["untrusted_value"] = tracking["untrusted_value"]
+            if "blue_fraction" in tracking:
+                entry["untracked_weight_fraction"] = tracking["blue_fraction"]["untracked_weight_fraction"]
             if verdict.band is not None:
                 band = verdict.band.to_dict()
                 labels = {c["mode"]: c["label"] for c in band.get("candidates", [])}
                 entry.update(mode=band["chosen_mode"], position_cm1=band["position_cm1"],
-                             assignment=labels.get(band["chosen_mode"]))
-                if band["chosen_mode"] is not None:  # how well the chosen mode was followed to 1.5 GPa
-                    entry["overlap"] = float(analysis.tracking.overlaps[band["chosen_mode"]])
+                             assignment=labels.get(band["chosen_mode"]),
+                             overlap=band["tracking_overlap"])  # the band's set overlap, as the gate judged it
             record[key] = entry
         record["volumes_a3"] = {f"{p:g}": float(r.structure.get_volume()) for p, r in runs.items()}
         record["median_overlap"] = float(np.median(analysis.tracking.overlaps))
@@ -108,23 +124,34 @@ def table(out: Path, version: str, models: list[str], candidates: list[str]) -> 
         for name in ("red_shift_453_cm1", "blue_fraction"):
             values = {c: runs[(model, c)][name]["value"] for c in candidates
                       if runs.get((model, c), {}).get(name, {}).get("value") is not None}
-            passes = {c: runs[(model, c)][name]["passed"] for c in values}
-            if values:
+            # an untracked verdict has no value but is a FAIL: it counts in the flip test
+            passes = {c: runs[(model, c)][name]["passed"] for c in candidates if name in runs.get((model, c), {})}
+            if passes:
                 verdicts[name] = sensitivity_verdicts(values, passes)
         if verdicts:
             result["models"][model] = verdicts
     (out / "structure_sensitivity.json").write_text(json.dumps(result, indent=1, default=float))
-    lines = ["| model | candidate | 453 band: mode (assignment) at cm-1 | shift cm-1 | overlap | red? | "
-             "blue fraction | >= 0.5? | median overlap |", "|---|---|---|---|---|---|---|---|---|"]
+    def shown(entry: dict, fmt: str = "+.2f") -> str:  # a verdict the tracking gate refused is not a number
+        if entry.get("value") is None and entry.get("tracked") is False:
+            return "not judged"
+        return "n/a" if entry.get("value") is None else format(entry["value"], fmt)
+
+    def verdict(entry: dict) -> str:
+        return ("PASS" if entry.get("passed") else "FAIL") + (" (NOT TRACKED)" if entry.get("tracked") is False else "")
+
+    lines = ["| model | candidate | 453 band: mode (assignment) at cm-1 | shift cm-1 | band overlap | red? | "
+             "blue fraction | untracked INS weight | >= 0.5? | median overlap |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for (model, cand), r in sorted(runs.items()):
         red, blue = r.get("red_shift_453_cm1", {}), r.get("blue_fraction", {})
         if r.get("status") != "ok":
-            lines.append(f"| {model} | {cand} | failed: {r.get('reason', '')[:80]} | | | | | | |")
+            lines.append(f"| {model} | {cand} | failed: {r.get('reason', '')[:80]} | | | | | | | |")
             continue
+        untrusted = f" ({red['untrusted_value']:+.2f} untrusted)" if red.get("untrusted_value") is not None else ""
         lines.append(f"| {model} | {cand} | {red.get('mode')} ({red.get('assignment')}) at "
-                     f"{red.get('position_cm1', float('nan')):.1f} | {red.get('value', float('nan')):+.2f} | "
-                     f"{red.get('overlap', float('nan')):.2f} | {'PASS' if red.get('passed') else 'FAIL'} | "
-                     f"{blue.get('value', float('nan')):.2f} | {'PASS' if blue.get('passed') else 'FAIL'} | "
+                     f"{red.get('position_cm1', float('nan')):.1f} | {shown(red)}{untrusted} | "
+                     f"{red.get('overlap', float('nan')):.2f} | {verdict(red)} | "
+                     f"{shown(blue, '.2f')} | {blue.get('untracked_weight_fraction', float('nan')):.1%} | {verdict(blue)} | "
                      f"{r.get('median_overlap', float('nan')):.2f} |")
     (out / "structure_sensitivity.md").write_text("\n".join(lines) + "\n")
     return result
