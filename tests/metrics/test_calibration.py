@@ -128,7 +128,7 @@ def test_peak_mae_is_the_shift(system, window_name, window, simulation, grid, sh
     assert scores.peak_recall >= 0.8
 
 
-@pytest.mark.parametrize("stretch", [0.90, 0.95, 0.97, 1.03, 1.05, 1.10])
+@pytest.mark.parametrize("stretch", [0.97, 1.03])
 @pytest.mark.parametrize("system, window_name, window, simulation, grid", CASES)
 def test_stretch_is_recovered(system, window_name, window, simulation, grid, stretch):
     settings = THRESHOLDS.scoring_settings(system, window_name)

