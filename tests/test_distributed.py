@@ -15,6 +15,7 @@ from insbench.workflows.distributed import (
     plan_tasks,
     run_on_dask,
     run_serial,
+    task_priority,
 )
 from insbench.workflows.session import InsbenchOptions
 
@@ -30,19 +31,41 @@ def test_plan_covers_every_case_and_orders_pressure_after_its_cases(tmp_path):
     spectra = [t for t in tasks if t.family == "spectra"]
     assert {t.case.label for t in spectra if t.system == "hexane"} == {
         "hexane-0GPa-relaxed-cell", "hexane-0GPa-measured-cell"}
+    assert all(t.reference_kinds for t in spectra if t.system == "hexane")
     # every shipped system gets MD, whether or not it has a reference to score spectra against
-    # (diiodothiophene 2.0.0 ships no computed reference, so it has no spectral cases)
     assert {t.system for t in tasks if t.family == "md"} == {"hexane", "diiodothiophene"}
     assert {t.system for t in tasks if t.family == "pressure"} == {"diiodothiophene"}
+    # diiodothiophene 2.0.0 ships no reference spectrum: its relaxed-cell cases are still tasks of
+    # their own (unscored), so the two pressures are computed in parallel, not inside the pressure task
+    pressure_cases = [t for t in spectra if t.system == "diiodothiophene"]
+    assert {t.case.label for t in pressure_cases} == {"diiodothiophene-0GPa-relaxed-cell",
+                                                       "diiodothiophene-1.5GPa-relaxed-cell"}
+    assert all(t.reference_kinds == () for t in pressure_cases)
     for task in tasks:
         waits = _depends_on(task, tasks)
-        if task.family == "pressure" and any(t.system == task.system for t in spectra):
+        if task.family == "pressure":
             pressures = {tasks[i].case.pressure_gpa for i in waits}
             assert len(pressures) >= 2 and all(tasks[i].system == task.system for i in waits)
         else:
             assert waits == []
+    only_pressure = plan_tasks(_options(tmp_path, "plan"), families=("pressure",))
+    assert [t.family for t in only_pressure] == ["spectra", "spectra", "pressure"]
+    assert all(t.reference_kinds == () for t in only_pressure)  # computed, not scored
     with pytest.raises(ValueError, match="unknown families"):
         plan_tasks(_options(tmp_path, "plan"), families=("spectra", "phonons"))
+
+
+def test_longest_tasks_get_the_highest_priority(tmp_path):
+    from insbench.physics.md_settings import load_md_run_config
+
+    tasks = plan_tasks(_options(tmp_path, "plan"))
+    level = load_md_run_config().level("smoke")
+    priority = {(t.family, t.system, t.case.cell_mode if t.case else None): task_priority(t, level) for t in tasks}
+    assert priority[("md", "diiodothiophene", None)] > priority[("spectra", "hexane", "relaxed-cell")] \
+        > priority[("spectra", "hexane", "measured-cell")] > priority[("pressure", "diiodothiophene", None)] == 0
+    standard = load_md_run_config().level("standard")
+    md = next(t for t in tasks if t.family == "md" and t.system == "hexane")
+    assert task_priority(md, standard) > task_priority(md, level)  # longer runs start earlier
 
 
 def test_local_cluster_matches_serial_run(tmp_path):

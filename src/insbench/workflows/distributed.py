@@ -52,7 +52,7 @@ def plan_tasks(options: InsbenchOptions, families: Sequence[str] = FAMILIES) -> 
     """The stage graph of ``options`` (models x installed systems x cases), in suite order."""
     from insbench.metrics import load_thresholds
     from insbench.workflows.cases import installed_fixtures, spectral_items
-    from insbench.workflows.evaluate_pressure import pressure_items
+    from insbench.workflows.evaluate_pressure import pressure_items, relaxed_cases
 
     unknown = sorted(set(families) - set(FAMILIES))
     if unknown:
@@ -66,10 +66,16 @@ def plan_tasks(options: InsbenchOptions, families: Sequence[str] = FAMILIES) -> 
                 if not item.missing and not getattr(item, "problem", "") \
                         and item.reference_kind not in kinds.setdefault(item.case, []):
                     kinds[item.case].append(item.reference_kind)
-            if "spectra" in families:
-                tasks += [Task("spectra", model, fixture.system, fixture.version, case, tuple(k))
-                          for case, k in kinds.items() if k]
-            if "pressure" in families and any(i.check != "missing" for i in pressure_items(fixture)):
+            pressure = "pressure" in families and any(i.check != "missing" for i in pressure_items(fixture))
+            # the pressure task's cases are tasks of their own (computed in parallel), scored or not
+            needed = relaxed_cases(fixture) if pressure else []
+            for case in needed:
+                kinds.setdefault(case, [])
+            for case, k in kinds.items():
+                scored = tuple(k) if "spectra" in families else ()
+                if scored or case in needed:
+                    tasks.append(Task("spectra", model, fixture.system, fixture.version, case, scored))
+            if pressure:
                 tasks.append(Task("pressure", model, fixture.system, fixture.version))
             if "md" in families and fixture.artefacts(role="structure"):
                 tasks.append(Task("md", model, fixture.system, fixture.version))
@@ -105,6 +111,9 @@ def run_task(options: InsbenchOptions, session_id: str, task: Task, *_after: Any
 
 
 def _spectral_rows(session, model, fixture, task: Task, base: dict) -> list[dict[str, Any]]:
+    if not task.reference_kinds:  # a case only the pressure task scores: compute it, report nothing
+        session.spectral_run(model, fixture, task.case)
+        return []
     rows = []
     for kind in task.reference_kinds:
         evaluation = session.spectral_evaluation(model, fixture, task.case, kind)
@@ -145,6 +154,22 @@ def _depends_on(task: Task, tasks: Sequence[Task]) -> list[int]:
             and other.case is not None and other.case.cell_mode == "relaxed-cell"]
 
 
+def task_priority(task: Task, md_level) -> int:
+    """Dask priority (higher starts first): the task's estimated cost in hundredths of a
+    measured-cell case (:mod:`insbench.workflows.parallel`); a pressure task costs little
+    once its cases are done."""
+    from insbench.reference import load_fixture
+    from insbench.workflows.parallel import ATOM_STEPS_PER_CASE, RELAXED_CELL_CASE, md_atom_steps
+
+    if task.family == "md":
+        cost = md_atom_steps(load_fixture(task.system, task.version), md_level) / ATOM_STEPS_PER_CASE
+    elif task.family == "spectra":
+        cost = RELAXED_CELL_CASE if task.case.cell_mode == "relaxed-cell" else 1.0
+    else:
+        cost = 0.0
+    return round(100 * cost)
+
+
 def run_serial(options: InsbenchOptions, session_id: str, tasks: Sequence[Task]) -> list[dict[str, Any]]:
     """Every task in this process, in order: the reference a Dask run must reproduce."""
     return [row for task in tasks for row in run_task(options, session_id, task)]
@@ -152,13 +177,17 @@ def run_serial(options: InsbenchOptions, session_id: str, tasks: Sequence[Task])
 
 def run_on_dask(client, options: InsbenchOptions, session_id: str,
                 tasks: Sequence[Task]) -> list[dict[str, Any]]:
-    """Every task on ``client``'s cluster (pressure tasks after their cases); rows in plan order."""
+    """Every task on ``client``'s cluster (pressure tasks after their cases, the longest ready
+    task first: :func:`task_priority`); rows in plan order."""
+    from insbench.physics.md_settings import load_md_run_config
+
+    level = load_md_run_config().level(options.level)
     futures: list[Any] = []
     for task in tasks:
         after = [futures[i] for i in _depends_on(task, tasks)]
         futures.append(client.submit(run_task, options, session_id, task, *after,
                                      key=f"insbench-{session_id[:8]}-{len(futures)}-{task.label}",
-                                     pure=False))
+                                     pure=False, priority=task_priority(task, level)))
     return [row for rows in client.gather(futures) for row in rows]
 
 

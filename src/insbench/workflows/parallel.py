@@ -90,12 +90,13 @@ def estimated_cost(params_of_group: Sequence[Mapping[str, Any]], fixture: Callab
     atom_steps = 0.0
     for system, version in md_runs:
         found = loaded(system, version)
-        atom_steps += ATOM_STEPS_PER_CASE if found is None else _md_atom_steps(found, md_level)
+        atom_steps += ATOM_STEPS_PER_CASE if found is None else md_atom_steps(found, md_level)
     weight = sum(RELAXED_CELL_CASE if case[2] == "relaxed-cell" else 1.0 for case in cases)
     return weight + atom_steps / ATOM_STEPS_PER_CASE
 
 
-def _md_atom_steps(fixture, level) -> float:
+def md_atom_steps(fixture, level) -> float:
+    """Steps x atoms of ``fixture``'s MD run at ``level`` (the MD cell: the rule of physics.md)."""
     import numpy as np
 
     from insbench.physics.md import choose_md_supercell
