@@ -51,3 +51,17 @@ def test_a_record_without_a_peak_source_says_so(synthetic_results):
     for diagnostic in board.models["synthetic-good"].diagnostics:
         assert diagnostic.peaks.startswith("not recorded")
         assert diagnostic.interval is None
+
+
+def test_a_table_names_the_models_not_run_that_way(synthetic_results, tmp_path):
+    from .test_leaderboard import _md
+
+    _md(synthetic_results, "synthetic-good", "standard")  # only synthetic-good has MD results
+    board = build_leaderboard(load_index(synthetic_results), n_resamples=0)
+    md = next(t for t in board.tables if t.key.md_level == "standard")
+    spectra = next(t for t in board.tables if t.key.md_level is None)
+    assert md.not_run == ["synthetic-soft"] and spectra.not_run == []
+    assert "Not run (no result made this way): synthetic-soft." in render_markdown(board)
+    assert "Not run (no result made this way): synthetic-soft." in render_html(board)
+    written = json.loads(write_leaderboard(board, tmp_path / "out")["json"].read_text())
+    assert [t["not_run"] for t in written["tables"]] == [t.not_run for t in board.tables]

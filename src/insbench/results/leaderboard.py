@@ -260,6 +260,8 @@ def build_leaderboard(
 
     tables = [_table(key, members) for key, members in _group(profiles)]
     tables.sort(key=lambda t: (-len(t.rows), -len(t.columns), repr(t.key)))
+    for table in tables:
+        table.not_run = sorted(set(models) - {row.model for row in table.rows})
     notes = []
     if len(tables) > 1:
         notes.append(f"{len(tables)} tables: results made with different settings (see each table's key) are "

@@ -149,10 +149,12 @@ class Table:
     key: TableKey
     columns: list[Column]
     rows: list[Row]
+    #: models of the leaderboard with no result made this table's way: shown as "not run", not ranked
+    not_run: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"key": self.key.to_dict(), "columns": [c.to_dict() for c in self.columns],
-                "rows": [r.to_dict(self.columns) for r in self.rows]}
+                "rows": [r.to_dict(self.columns) for r in self.rows], "not_run": list(self.not_run)}
 
 
 @dataclass(frozen=True)

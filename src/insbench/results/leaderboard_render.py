@@ -147,6 +147,7 @@ def _table_view(number: int, table: Table, board: Leaderboard) -> dict[str, Any]
         })
     return {
         "number": number, "id": f"table-{number}", "key_parts": key_parts(table.key), "rows": rows,
+        "not_run": table.not_run,
         "columns": [{"label": c.metric_label, "md_label": f"{c.system} · {c.family} · {c.case_label} · "
                      + ("" if c.reference_kind == "-" else f"vs **{c.reference_kind}** · ")
                      + f"{c.window_label} · {c.metric_label}",
