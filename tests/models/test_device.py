@@ -126,3 +126,18 @@ def test_plugin_refuses_cuda_before_collecting(pytester, monkeypatch):
                                           f"--insbench-results={pytester.path / 'r'}", "test_nothing.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--insbench-device=cuda was requested*"])
+
+
+def test_a_cpu_only_torch_is_known_without_importing_torch(monkeypatch):
+    """A cached rerun resolves ``auto`` for float32 model identities; a ``+cpu`` torch build
+    answers from its metadata (importing torch costs ~2 s), any other build asks torch."""
+    import subprocess
+    from importlib.metadata import version
+
+    code = ("import sys; from insbench.models.torch_env import cuda_available; "
+            "print(cuda_available(), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    cpu_only = version("torch").endswith("+cpu")
+    assert out == (["False", "False"] if cpu_only else [str(torch.cuda.is_available()), "True"])
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "2.13.0+cu128")  # a CUDA build: torch decides
+    assert torch_env.cuda_available() is torch.cuda.is_available()
