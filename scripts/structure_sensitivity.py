@@ -126,8 +126,11 @@ def table(out: Path, version: str, models: list[str], candidates: list[str]) -> 
                       if runs.get((model, c), {}).get(name, {}).get("value") is not None}
             # an untracked verdict has no value but is a FAIL: it counts in the flip test
             passes = {c: runs[(model, c)][name]["passed"] for c in candidates if name in runs.get((model, c), {})}
-            if passes:
-                verdicts[name] = sensitivity_verdicts(values, passes)
+            band = {c: runs[(model, c)][name] for c in passes if "mode" in runs[(model, c)][name]}
+            if passes:  # a band verdict also says whether the band kept its assignment, and its overlaps
+                verdicts[name] = sensitivity_verdicts(values, passes,
+                                                      assignments={c: b.get("assignment") for c, b in band.items()},
+                                                      overlaps={c: b.get("overlap") for c, b in band.items()})
         if verdicts:
             result["models"][model] = verdicts
     (out / "structure_sensitivity.json").write_text(json.dumps(result, indent=1, default=float))

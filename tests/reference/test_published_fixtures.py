@@ -26,6 +26,8 @@ PUBLISHED_MANIFEST_SHA256 = {
     ("diiodothiophene", "1.0.0"): "dd64f7d04e4e5a7940e6bdb5590a7aa7b44e7da0273d3cbeca663e5e6690d1ee",
     # version-2 structure prediction (scripts/predict_structure.py), claims as kind cited
     ("diiodothiophene", "2.0.0"): "e17725f2b6ac4ae92c9ee6527ebec5a9e36d6377449a35da79f88101c08a9832",
+    # 2.0.0's files unchanged + structure-sensitivity table, GFN2-xTB sanity check (failed), completed search
+    ("diiodothiophene", "2.1.0"): "4478697f925194d08844d107817b9ff3a6874ef3ed9cac16615da545329ddad4",
 }
 
 
