@@ -264,19 +264,28 @@ def publish(csp_dir: Path, version: str, next_version: str, k: int, sensitivity:
                         "reference: the 1.0.0 reference was made on another structure and has not been rebuilt on "
                         "this one (declared slots say so)."),
         "formula": "C4H2I2S", "conditions": base["conditions"], "artefacts": arts,
-        "notes": ("Nothing here is measured. The structure is pre-screened and selected with SevenNet-0+D3 energies: "
-                  "results of sevennet-0+d3 on this fixture are self-reference (structure_predicted.settings). "
-                  f"Slots to fill: {next_version} via `insbench reference import {SYSTEM} --version {next_version} "
-                  f"--base-version {version} ...`."),
+        "notes": notes(version, next_version),
         "slots": slots(version, next_version),
     }
+    return install(manifest, staging, target)
+
+
+def notes(version: str, next_version: str) -> str:
+    return ("Nothing here is measured. The structure is pre-screened and selected with SevenNet-0+D3 energies: "
+            "results of sevennet-0+d3 on this fixture are self-reference (structure_predicted.settings). "
+            f"Slots to fill: {next_version} via `insbench reference import {SYSTEM} --version {next_version} "
+            f"--base-version {version} ...`.")
+
+
+def install(manifest: dict, staging: Path, target: Path) -> Path:
+    """Write the manifest, validate the staged version with the strict loader, copy it into place."""
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     from insbench.reference.loader import load_fixture_dir
 
     load_fixture_dir(staging)  # schema, checksums and formats verified before it is published
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(staging, target)
-    shutil.rmtree(staging_root)
+    shutil.rmtree(staging.parent.parent)  # the staging root <tmp>/<system>/<version>
     return target
 
 

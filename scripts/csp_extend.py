@@ -1,8 +1,8 @@
 """Publish a new diiodothiophene fixture version that extends a published one.
 
     python scripts/csp_extend.py --base-version 2.0.0 --version 2.1.0 --next-version 2.2.0 \
-        --sensitivity DIR/structure_sensitivity.json [--gfn2-check DIR/gfn2_sanity.json] \
-        [--reference-work DIR]
+        --sensitivity DIR/structure_sensitivity.json [--wall-times DIR/wall_times_first_run.json] \
+        [--gfn2-check DIR/gfn2_sanity.json] [--csp-dir CSP_DIR]
 
 Every data file of the base version is copied byte for byte (same sha256, same
 artefact entry), and the new version adds:
@@ -12,10 +12,13 @@ artefact entry), and the new version adds:
   end-of-session summary reads (``insbench.workflows.pressure_report``);
 * ``gfn2_sanity.json``, kind ``computed``, when given: the GFN2-xTB sanity check of
   ``scripts/csp_gfn2_check.py`` (criteria declared before the run, outcome);
-* the computed reference (spectra, force constants, modes, peaks at 0 and 1.5 GPa)
-  only when ``--reference-work`` holds a finished ``compute_reference_diiodothiophene``
-  run on the selected structure; otherwise the computed slots stay declared empty,
-  with the reason.
+* ``csp_summary_completed.json`` (+ ``.md``), kind ``predicted``, with ``--csp-dir``: the
+  structure search as it stands now, when it went on after the base version; if the
+  declared rule then selects another candidate, that candidate too
+  (``candidate_selected_completed.json``), never as the default structure;
+* no computed reference: the computed slots stay declared empty, with the reason (the
+  GFN2-xTB check's outcome and ``--computed-reason``). Adding a reference that passed
+  the check is for a later version.
 
 The staged version is validated with the strict loader before it is copied into place;
 an existing version is never overwritten.
@@ -32,9 +35,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from csp_export import SYSTEM, artefact, sha256, slots, top_candidates  # noqa: E402
+from csp_export import SYSTEM, artefact, install, notes, sha256, slots, top_candidates  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+#: why 2.1.0 has no computed reference beyond the GFN2-xTB sanity check's outcome
+NO_REFERENCE_REASON = (
+    "No other computed reference was made: DFT phonons are not available on this machine, and a consensus of the "
+    "benchmarked MLIPs would be a reference made by the models under test (a self-reference for each of them). "
+    "Until a reference method passes the check (or measured data is imported), the pressure verdicts are judged "
+    "against the cited claims only and this version has no spectral or band-sign tests.")
 
 
 def sensitivity_artefacts(staging: Path, table: Path, wall_times: Path | None) -> list[dict]:
@@ -184,20 +193,10 @@ def extend(base_version: str, version: str, next_version: str, table: Path, chec
                         + ". No measured spectrum or structure, and NO computed reference (declared slots say why)."
                         + changed_selection_note(base_dir, csp_dir)),
         "formula": base["formula"], "conditions": base["conditions"], "artefacts": arts,
-        "notes": ("Nothing here is measured. The structure is pre-screened and selected with SevenNet-0+D3 energies: "
-                  "results of sevennet-0+d3 on this fixture are self-reference (structure_predicted.settings). "
-                  f"Slots to fill: {next_version} via `insbench reference import {SYSTEM} --version {next_version} "
-                  f"--base-version {version} ...`."),
+        "notes": notes(version, next_version),
         "slots": new_slots,
     }
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    from insbench.reference.loader import load_fixture_dir
-
-    load_fixture_dir(staging)  # schema, checksums and formats verified before it is published
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(staging, target)
-    shutil.rmtree(staging_root)
-    return target
+    return install(manifest, staging, target)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--next-version", default="2.2.0")
     parser.add_argument("--sensitivity", type=Path, required=True)
     parser.add_argument("--gfn2-check", type=Path, default=None)
-    parser.add_argument("--computed-reason", default="", help="why the computed reference is not in this version")
+    parser.add_argument("--computed-reason", default=NO_REFERENCE_REASON,
+                        help="why the computed reference is not in this version")
     parser.add_argument("--wall-times", type=Path, default=None,
                         help="JSON {'model candidate': seconds} of the first (uncached) sensitivity runs")
     parser.add_argument("--csp-dir", type=Path, default=None,
