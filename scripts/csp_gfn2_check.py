@@ -17,6 +17,9 @@ kept with GFN2-xTB only if all of these hold on the selected structure of fixtur
 4. ``volume``: the relaxed volume per molecule lies within ``VOLUME_MARGIN`` (relative)
    of the range spanned by the two MLIPs' converged volumes of the same candidate.
 
+``--candidate IDENT`` applies the same criteria, unchanged, to another shipped candidate of
+2.1.0 (e.g. sg033-Z4-15, the declared rule's selection after the completed search).
+
 The MLIPs are no truth either; the criteria only ask GFN2-xTB not to be an outlier
 against two independent models by more than the margins, which are wider than the
 MLIPs' own disagreement (volume 4.9 %, lattice energy 6 % on this candidate).
@@ -90,10 +93,19 @@ def isolated_molecule(crystal_file: Path, work: Path) -> dict:
     return record
 
 
+def candidate_entry(candidate: str) -> dict:
+    """The candidate's entry (structure, energies) in a shipped candidates file of 2.1.0."""
+    root = FIXTURE.parent / "2.1.0"
+    for name in ("candidates.json", "candidate_selected_completed.json"):
+        for entry in json.loads((root / name).read_text())["candidates"]:
+            if entry["ident"] == candidate:
+                return entry
+    raise SystemExit(f"{candidate!r} is not a shipped candidate of diiodothiophene 2.1.0")
+
+
 def mlip_reference(candidate: str) -> dict:
     """Volume and lattice energy per molecule of the two MLIPs' converged relaxations."""
-    data = json.loads((FIXTURE / "candidates.json").read_text())
-    entry = next(c for c in data["candidates"] if c["ident"] == candidate)
+    entry = candidate_entry(candidate)
     n_atoms = len(entry["structure"]["symbols"])
     mass_g = sum({"S": 32.06, "C": 12.011, "I": 126.90447, "H": 1.008}[s]
                  for s in entry["structure"]["symbols"]) * AMU_G
@@ -107,7 +119,7 @@ def mlip_reference(candidate: str) -> dict:
     return out
 
 
-def judge(relaxed_file: Path, relax_info: dict, molecule: dict, mlips: dict) -> dict:
+def judge(relaxed_file: Path, relax_info: dict, molecule: dict, mlips: dict, candidate: str) -> dict:
     from insbench.models import make_calculator, resolve_mlip
 
     atoms = read(relaxed_file)
@@ -140,7 +152,7 @@ def judge(relaxed_file: Path, relax_info: dict, molecule: dict, mlips: dict) -> 
         "kind": "computed",
         "question": "is GFN2-xTB (tblite) fit to be the computed reference on the selected structure?",
         "structure": f"{relaxed_file.parent.name}/{relaxed_file.name} of the work folder (GFN2-xTB relaxation "
-                     "started from diiodothiophene 2.0.0 predicted_structure.extxyz)", "candidate": "sg002-Z2-02",
+                     f"started from the SevenNet-0+D3 geometry of candidate {candidate})", "candidate": candidate,
         "criteria": {"fmax_ev_a": FMAX_EV_A, "max_steps": MAX_STEPS, "volume_margin_relative": VOLUME_MARGIN,
                      "lattice_energy_factor": LATTICE_ENERGY_FACTOR,
                      "declared_in": "scripts/csp_gfn2_check.py (committed before the run)"},
@@ -199,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK)
     parser.add_argument("--structure", type=Path, default=FIXTURE / "predicted_structure.extxyz")
+    parser.add_argument("--candidate", default="sg002-Z2-02",
+                        help="shipped candidate (2.1.0) to check; its structure replaces --structure unless it is "
+                             "the default sg002-Z2-02")
     parser.add_argument("--judge-current", default=None, metavar="WHY",
                         help="judge the unfinished relaxation where it stands (it counts as not converged), "
                              "saying why it was stopped")
@@ -212,6 +227,13 @@ def main(argv: list[str] | None = None) -> int:
         relaxed = work / "relax_0gpa" / "relaxed.extxyz"
         time_supercells(relaxed if relaxed.is_file() else args.structure, triples, work)
         return 0
+    if args.candidate != "sg002-Z2-02":
+        from ase import Atoms
+
+        entry = candidate_entry(args.candidate)["structure"]
+        args.structure = work / f"{args.candidate}.extxyz"
+        write(args.structure, Atoms(entry["symbols"], positions=entry["positions_a"], cell=entry["cell_a"], pbc=True),
+              format="extxyz")
     molecule = isolated_molecule(args.structure, work)
     if args.judge_current:  # an unfinished relaxation, judged where it stands (converged: False)
         progress = json.loads((work / "relax_0gpa" / "progress.json").read_text())
@@ -222,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         relaxed = ref.relax_stage(args.structure, 0.0, work, FMAX_EV_A, CHUNK, MAX_STEPS)
         relax_info = json.loads((work / "relax_0gpa" / "relax.json").read_text())
-    verdict = judge(relaxed, relax_info, molecule, mlip_reference("sg002-Z2-02"))
+    verdict = judge(relaxed, relax_info, molecule, mlip_reference(args.candidate), args.candidate)
     verdict["start"] = start_point(args.structure, molecule)
     if "stopped" in relax_info:
         verdict["stopped"] = relax_info["stopped"]
