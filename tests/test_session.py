@@ -110,3 +110,27 @@ def test_summary_lines_show_each_window_and_md_row(tmp_path):
     session.md_summary.append({"model": "m", "system": "diiodothiophene", "level": "standard", "passed": 22,
                                "total": 22, "failed": [], "not_judged": ["rdf_w1_a[I-I]"]})
     assert session.summary_lines()[-1].endswith("-  (not judged, too few pair distances: rdf_w1_a[I-I])")
+
+
+def test_a_workers_summary_reaches_the_controller_unchanged(tmp_path):
+    """Under pytest-xdist each worker's rows are sent (as plain data) to the controller's summary."""
+    import json
+
+    import numpy as np
+
+    worker, controller = _session(tmp_path / "w"), _session(tmp_path / "c")
+    worker.summary.append({"model": "m", "case": "hexane-0GPa-relaxed-cell", "reference": "measured",
+                           "window": "fingerprint", "passed": np.bool_(True), "seconds": {"relax": 1.5},
+                           "scores": {"w1_cm1": np.float64(41.234), "cosine": 0.8512, "peak_mae_cm1": 20.0}})
+    worker.md_summary.append({"model": "m", "system": "hexane", "level": "smoke", "passed": 5, "total": 7,
+                              "failed": ["drift"]})
+    hexane = worker.fixture("hexane", "1.0.0")
+    worker.pressure_records[tmp_path / "w" / "pressure.json"] = hexane
+    sent = worker.worker_output()
+    assert json.loads(json.dumps(sent)) == sent  # plain data, as execnet carries it
+    controller.merge_worker_output(sent)
+    assert controller.summary_lines() == worker.summary_lines()
+    assert list(controller.pressure_records) == [tmp_path / "w" / "pressure.json"]
+    assert controller.pressure_records[tmp_path / "w" / "pressure.json"].version == hexane.version
+    controller.merge_worker_output({})  # a worker that ran nothing
+    assert controller.summary_lines() == worker.summary_lines()

@@ -197,6 +197,22 @@ def mlip(request: pytest.FixtureRequest, insbench: InsbenchSession):
     return insbench.model(request.param)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A pytest-xdist worker hands its part of the summary to the controller."""
+    config = session.config
+    insbench = config.stash.get(SESSION_KEY, None)
+    if insbench is not None and getattr(config, "workeroutput", None) is not None:
+        config.workeroutput["insbench"] = insbench.worker_output()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # pytest-xdist controller: a worker finished
+    insbench = node.config.stash.get(SESSION_KEY, None)
+    data = getattr(node, "workeroutput", {}).get("insbench")
+    if insbench is not None and data:
+        insbench.merge_worker_output(data)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     session = config.stash.get(SESSION_KEY, None)
     if session is None or getattr(config, "workerinput", None) is not None:

@@ -57,6 +57,9 @@ def test_where(mlip, insbench, md_check, request):
            "torch_threads": torch.get_num_threads(), "loaded": mlip.loaded}
     with open(os.environ["WHERE_LOG"], "a") as handle:
         handle.write(json.dumps(row) + "\\n")
+    if md_check[2] == 0:  # one summary row per group, made on the worker
+        insbench.md_summary.append({"model": "toy", "system": md_check[0], "level": "smoke",
+                                    "passed": 1, "total": 1, "failed": []})
 """
 
 
@@ -77,6 +80,10 @@ def test_xdist_run_keeps_groups_on_one_worker(pytester, tmp_path, monkeypatch):
         assert row["loaded"] is False  # the fixture alone never loads a model
     assert all(len(workers) == 1 for workers in workers_of.values())
     assert len({w for workers in workers_of.values() for w in workers}) == 2  # both workers used
+    # the workers' summary rows reach the controller's "insbench scores" section
+    summary = result.stdout.str().split("insbench scores", 1)[-1]
+    for group in ("a", "b", "c"):
+        assert f"{group} (smoke)" in summary
 
 
 # ---------------------------------------------------------------- order of the groups

@@ -346,6 +346,24 @@ class InsbenchSession:
                                payload=payload, session_id=self.session_id, provenance=self.provenance())
 
     # -- reporting ---------------------------------------------------------------
+    def worker_output(self) -> dict[str, Any]:
+        """What a pytest-xdist worker sends its controller for the end-of-run summary (plain data)."""
+        from insbench._io import to_jsonable
+
+        return to_jsonable({
+            "summary": self.summary,
+            "md_summary": self.md_summary,
+            "pressure_records": [[str(path), fixture.system, fixture.version]
+                                 for path, fixture in self.pressure_records.items()],
+        })
+
+    def merge_worker_output(self, data: dict[str, Any]) -> None:
+        """Add a worker's :meth:`worker_output` to this (controller's) summary."""
+        self.summary += data.get("summary", [])
+        self.md_summary += data.get("md_summary", [])
+        for path, system, version in data.get("pressure_records", []):
+            self.pressure_records[Path(path)] = self.fixture(system, version)
+
     def summary_lines(self) -> list[str]:
         lines = self._spectral_lines()
         if self.md_summary:
