@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fixture-root", type=Path, default=REPO / "reference_data")
     parser.add_argument("--stop-at", default=None, help="UTC HH:MM after which no new run starts")
     args = parser.parse_args(argv)
+    from predict_structure import deadline  # the next such UTC time: a run started before midnight goes on
+
+    stop = deadline(args.stop_at)
     import torch
 
     torch.set_num_threads(1)
@@ -176,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     candidates = args.candidates or [c["ident"] for c in shipped["candidates"]]
     for model in args.models:
         for ident in candidates:
-            now = dt.datetime.now(dt.timezone.utc)
-            if args.stop_at and (now.hour, now.minute) >= tuple(int(x) for x in args.stop_at.split(":")):
+            if stop is not None and dt.datetime.now(dt.timezone.utc) >= stop:
                 log("stop time reached")
                 table(args.out, args.version, args.models, candidates)
                 return 0
