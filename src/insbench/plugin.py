@@ -160,11 +160,10 @@ def pytest_collection_modifyitems_xdist_ids(config: pytest.Config, items: list[p
 
 
 def _longest_groups_first(config: pytest.Config, items: list[pytest.Item]) -> list[pytest.Item]:
-    from insbench.physics.md_settings import load_md_run_config
     from insbench.workflows.parallel import loadgroup_order
 
     session = config.stash[SESSION_KEY]
-    return loadgroup_order(items, session.fixture, load_md_run_config().level(session.options.level))
+    return loadgroup_order(items, session.fixture, session.options.level)
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -153,6 +153,6 @@ def test_shipped_suite_hands_out_the_pressure_pair_before_single_cases():
         {"mlip": "m", "md_check": (hexane.system, hexane.version, "x")},
         {"mlip": "m", "pressure_item": (dit.system, dit.version, object())},
     )]
-    order = loadgroup_order(items, lambda s, v: fixtures[s], load_md_run_config().level("smoke"))
+    order = loadgroup_order(items, lambda s, v: fixtures[s], "smoke")
     assert order[0] is items[2]
     assert order[-1] is items[0]

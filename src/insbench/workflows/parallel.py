@@ -127,9 +127,12 @@ def longest_groups_first(items: Sequence[Any], group_of: Callable[[Any], str | N
     return [item for group in ordered for item in members[group]] + loose
 
 
-def loadgroup_order(items: Sequence[Any], fixture: Callable[[str, str], Any], md_level) -> list[Any]:
+def loadgroup_order(items: Sequence[Any], fixture: Callable[[str, str], Any], level: str) -> list[Any]:
     """pytest items (with ``callspec.params``) in the order to hand their groups out:
-    :func:`longest_groups_first` by :func:`estimated_cost`."""
+    :func:`longest_groups_first` by :func:`estimated_cost` (``level``: the MD level's name)."""
+    from insbench.physics.md_settings import load_md_run_config
+
+    md_level = load_md_run_config().level(level)
     params_of: dict[str, list[Mapping[str, Any]]] = {}
     group_of_item: dict[int, str | None] = {}
     for item in items:
