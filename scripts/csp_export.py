@@ -2,7 +2,7 @@
 make local variant fixtures that use another candidate as the structure.
 
     python scripts/csp_export.py publish --csp-dir DIR --version NEW [--k 3] [--sensitivity FILE]
-    python scripts/csp_export.py variant IDENT [--version 2.1.0] --dest DIR
+    python scripts/csp_export.py variant IDENT [--version 3.0.0] --dest DIR
 
 ``publish`` writes ``reference_data/diiodothiophene/<version>/`` (never over an
 existing version): the selected candidate as the ``predicted`` structure (the
@@ -190,7 +190,8 @@ def slots(version: str, next_version: str) -> list[dict]:
 
 
 def publish(csp_dir: Path, version: str, next_version: str, k: int, sensitivity: Path | None,
-            dest_root: Path) -> Path:
+            dest_root: Path, *, gfn2_check: Path | None = None, gfn2_on_selected: str | None = None,
+            wall_times: Path | None = None, previous: str | None = None) -> Path:
     target = dest_root / SYSTEM / version
     if target.exists():
         raise SystemExit(f"{target} exists: a published fixture version never changes; choose a new version")
@@ -221,7 +222,8 @@ def publish(csp_dir: Path, version: str, next_version: str, k: int, sensitivity:
                  f"({selected['space_group_relaxed']}, {len(atoms) // 9} molecules / {len(atoms)} atoms per cell, "
                  f"density {selected['density_g_cm3']:.3f} g/cm3), selected by the declared rule "
                  f"({summary['selection']['rule_outcome']}); herringbone angle {d['herringbone_angle_deg']} deg, "
-                 f"herringbone {d['herringbone']}, bilayer {d['bilayer']}. Not the measured (CCDC) structure.",
+                 f"herringbone {d['herringbone']}, bilayer {d['bilayer']}. {energy_note(selected, summary)}"
+                 "Not the measured (CCDC) structure.",
                  units={"length": "angstrom"}, pressure_gpa=0.0, cell_is_measured=False, procedure=proc,
                  settings={"self_reference_models": {
                      "sevennet-0+d3": "the structure was pre-screened, relaxed and selected with SevenNet-0+D3"}},
@@ -246,7 +248,11 @@ def publish(csp_dir: Path, version: str, next_version: str, k: int, sensitivity:
                  pressure_note="Claims cover 0 and 1.5 GPa."),
     ]
     arts[-1].pop("temperature_note")
-    if sensitivity is not None:
+    if sensitivity is not None and sensitivity.with_suffix(".md").is_file():  # the table of a sensitivity run
+        from csp_extend import sensitivity_artefacts
+
+        arts += sensitivity_artefacts(staging, sensitivity, wall_times, default=selected["ident"])
+    elif sensitivity is not None:
         shutil.copy(sensitivity, staging / "structure_sensitivity.json")
         data = json.loads(sensitivity.read_text())
         arts.append(artefact(staging / "structure_sensitivity.json", "structure_sensitivity", "other", "computed",
@@ -254,6 +260,17 @@ def publish(csp_dir: Path, version: str, next_version: str, k: int, sensitivity:
                              "and per shipped candidate structure, with a structure-sensitivity flag per verdict.",
                              method=data.get("method", "insbench pressure pipeline"),
                              settings=data.get("settings", {})))
+    slot_list = slots(version, next_version)
+    if gfn2_check is not None:
+        from csp_extend import NO_REFERENCE_REASON, computed_reason, gfn2_artefact
+
+        art, check = gfn2_artefact(staging, gfn2_check, selected=selected["ident"])
+        arts.append(art)
+        reason = computed_reason(check, NO_REFERENCE_REASON, selected=selected["ident"], on_selected=gfn2_on_selected)
+        for s in slot_list:
+            if s["kind"] == "computed":
+                s["description"] = s["description"].split(": declared, not made yet.")[0] \
+                    + ": declared, not made yet. " + reason
     base = json.loads((BASE / "manifest.json").read_text())
     manifest = {
         "schema_version": 1, "system": SYSTEM, "version": version,
@@ -262,12 +279,41 @@ def publish(csp_dir: Path, version: str, next_version: str, k: int, sensitivity:
                         "candidate search (default: the candidate chosen by the declared rule), the top candidates, "
                         "and the paper's claims (kind cited). No measured spectrum or structure, and NO computed "
                         "reference: the 1.0.0 reference was made on another structure and has not been rebuilt on "
-                        "this one (declared slots say so)."),
+                        "this one (declared slots say so)." + changed_default_note(selected, summary, dest_root,
+                                                                                previous)),
         "formula": "C4H2I2S", "conditions": base["conditions"], "artefacts": arts,
         "notes": notes(version, next_version),
-        "slots": slots(version, next_version),
+        "slots": slot_list,
     }
     return install(manifest, staging, target)
+
+
+def energy_note(selected: dict, summary: dict) -> str:
+    """The selected candidate's energy above each model's own lowest converged candidate."""
+    parts = []
+    for model in MODELS:
+        e = selected["energies"].get(model, {})
+        rel = e.get("relative_mev_per_molecule")
+        if rel is None:
+            parts.append(f"{model}: {e.get('status', 'no energy')}")
+            continue
+        key = model.replace("+", "_").replace("-", "_") + "_e_rel_mev_per_molecule"
+        lowest = next((r["ident"] for r in summary["candidates"] if r.get(key) == 0.0), "?")
+        parts.append(f"{rel:+.1f} meV/molecule above {model}'s own minimum ({lowest})")
+    return "Energy: " + "; ".join(parts) + ". "
+
+
+def changed_default_note(selected: dict, summary: dict, dest_root: Path, previous: str | None) -> str:
+    """Why the default structure differs from the ``previous`` published version's, if it does."""
+    if previous is None:
+        return ""
+    old = read(dest_root / SYSTEM / previous / "predicted_structure.extxyz").info.get("candidate")
+    if old == selected["ident"]:
+        return f" Default structure unchanged from {previous} ({old})."
+    return (f" DEFAULT STRUCTURE CHANGED from {old} ({previous}) to {selected['ident']}: the selection rule declared "
+            "before any energy existed, applied to the completed search (every generated candidate pre-screened), "
+            f"selects {selected['ident']} ({summary['selection']['rule_outcome']}); {previous} had kept {old} as the "
+            f"default. {old} remains a candidate here (candidates.json).")
 
 
 def notes(version: str, next_version: str) -> str:
@@ -335,22 +381,32 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     pub = sub.add_parser("publish")
     pub.add_argument("--csp-dir", type=Path, required=True)
-    pub.add_argument("--version", required=True, help="a new version (2.0.0 and 2.1.0 are published)")
+    pub.add_argument("--version", required=True, help="a new version (2.0.0, 2.1.0 and 3.0.0 are published)")
     pub.add_argument("--next-version", default=None,
                      help="version named in the import hints of the slots (default: the next minor version)")
     pub.add_argument("--k", type=int, default=3)
-    pub.add_argument("--sensitivity", type=Path, default=None)
+    pub.add_argument("--sensitivity", type=Path, default=None,
+                     help="structure_sensitivity.json of scripts/structure_sensitivity.py (its .md next to it)")
+    pub.add_argument("--wall-times", type=Path, default=None,
+                     help="JSON {'model candidate': seconds} of the first (uncached) sensitivity runs")
+    pub.add_argument("--gfn2-check", type=Path, default=None, help="gfn2_sanity.json of scripts/csp_gfn2_check.py")
+    pub.add_argument("--gfn2-on-selected", default=None,
+                     help="what the GFN2-xTB check did on the selected structure, when --gfn2-check is another one's")
+    pub.add_argument("--previous", default=None,
+                     help="the published version this one follows (its default structure is compared)")
     pub.add_argument("--dest", type=Path, default=REPO / "reference_data")
     var = sub.add_parser("variant")
     var.add_argument("ident")
-    var.add_argument("--version", default="2.1.0",
+    var.add_argument("--version", default="3.0.0",
                      help="the published version whose candidates are used (the variant sorts just above it)")
     var.add_argument("--dest", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.command == "publish":
         major, minor, _ = (int(x) for x in args.version.split("-")[0].split("."))
         next_version = args.next_version or f"{major}.{minor + 1}.0"
-        print(publish(args.csp_dir, args.version, next_version, args.k, args.sensitivity, args.dest))
+        print(publish(args.csp_dir, args.version, next_version, args.k, args.sensitivity, args.dest,
+                      gfn2_check=args.gfn2_check, gfn2_on_selected=args.gfn2_on_selected,
+                      wall_times=args.wall_times, previous=args.previous))
     else:
         print(variant(args.ident, args.version, args.dest))
     return 0

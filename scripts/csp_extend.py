@@ -46,19 +46,32 @@ NO_REFERENCE_REASON = (
     "against the cited claims only and this version has no spectral or band-sign tests.")
 
 
-def sensitivity_artefacts(staging: Path, table: Path, wall_times: Path | None) -> list[dict]:
-    shutil.copy(table, staging / "structure_sensitivity.json")
+def sensitivity_artefacts(staging: Path, table: Path, wall_times: Path | None, *,
+                          default: str | None = None) -> list[dict]:
+    """The table and its Markdown; with ``default`` (a version whose default structure is not
+    the base version's), the table names it (``default_candidate``) and its rows say "(default)"."""
     data = json.loads(table.read_text())
     md = table.with_suffix(".md")
-    shutil.copy(md, staging / "structure_sensitivity.md")
+    if default is None:
+        shutil.copy(table, staging / "structure_sensitivity.json")
+        shutil.copy(md, staging / "structure_sensitivity.md")
+    else:
+        if default not in data.get("candidates", []):
+            raise SystemExit(f"the sensitivity table {table} has no runs on the default structure {default}")
+        (staging / "structure_sensitivity.json").write_text(
+            json.dumps({**data, "default_candidate": default}, indent=1, default=float))
+        (staging / "structure_sensitivity.md").write_text(
+            md.read_text().replace(f"| {default} |", f"| {default} (default) |"))
     settings = dict(data.get("settings", {})) | {"candidates": data.get("candidates", [])}
     if wall_times is not None:  # a run's own "seconds" is its last (possibly cached) run; the cold ones are kept
         settings["wall_seconds_first_run"] = json.loads(wall_times.read_text())
     shipped = {c["ident"] for c in json.loads((staging / "candidates.json").read_text())["candidates"]}
     others = [c for c in data.get("candidates", []) if c not in shipped]
-    description = (f"Pressure verdicts per model on {len(data.get('candidates', []))} candidate structures (the base "
-                   "version's candidates.json" + (f", plus {', '.join(others)} from candidate_selected_completed.json"
-                                                  if others else "") + "): the 453 cm-1 band (chosen mode, its assignment, shift with sign, tracking "
+    where = ("the base version's candidates.json" if default is None
+             else f"those of candidates.json; the default structure {default} is marked")
+    description = (f"Pressure verdicts per model on {len(data.get('candidates', []))} candidate structures ({where}"
+                   + (f", plus {', '.join(others)} from candidate_selected_completed.json"
+                      if others else "") + "): the 453 cm-1 band (chosen mode, its assignment, shift with sign, tracking "
                    "overlap) and the INS-weighted blue fraction, each judged with thresholds.toml, and per model a "
                    "structure-sensitivity flag ('flips': pass/fail differs between candidates) with the spread. "
                    "Results of a model on a structure it selected are self-reference (see structure_predicted).")
@@ -71,13 +84,16 @@ def sensitivity_artefacts(staging: Path, table: Path, wall_times: Path | None) -
     ]
 
 
-def gfn2_artefact(staging: Path, check: Path) -> tuple[dict, dict]:
+def gfn2_artefact(staging: Path, check: Path, *, selected: str | None = None) -> tuple[dict, dict]:
+    """``selected``: the version's default structure, said when the check was run on another candidate."""
     shutil.copy(check, staging / "gfn2_sanity.json")
     data = json.loads(check.read_text())
     outcome = "PASSED" if data["passed"] else "FAILED"
     failed = [k for k, c in data["checks"].items() if not c["passed"]]
     g = data["gfn2"]
-    description = (f"GFN2-xTB sanity check on the selected structure, {outcome}"
+    on = ("the selected structure" if selected is None or data.get("candidate") == selected
+          else f"candidate {data.get('candidate')} (not this version's default structure {selected})")
+    description = (f"GFN2-xTB sanity check on {on}, {outcome}"
                    + (f" ({', '.join(failed)} failed)" if failed else "")
                    + f": GFN2-xTB relaxed cell at 0 GPa {g['volume_per_molecule_a3']:.1f} A3/molecule, lattice "
                    f"energy {g['lattice_energy_ev_per_molecule']:+.3f} eV/molecule, against SevenNet-0+D3 and "
@@ -137,11 +153,20 @@ def changed_selection_note(base_dir: Path, csp_dir: Path | None) -> str:
             "the default structure, unchanged, and ships the new selection as candidate_selected_completed.json.")
 
 
-def computed_reason(check: dict | None, extra: str) -> str:
+def computed_reason(check: dict | None, extra: str, *, selected: str | None = None,
+                    on_selected: str | None = None) -> str:
+    """Why no computed reference ships; ``on_selected`` says what GFN2-xTB did on the default
+    structure ``selected`` when ``check`` was run on another candidate."""
     base = ("The computed reference of fixture 1.0.0 (GFN2-xTB, Gamma only, 1x1x1) was made on another structure "
             "and is not carried over. ")
     if check is None:
         return base + extra
+    if selected is not None and check.get("candidate") != selected:
+        failed = ", ".join(k for k, c in check["checks"].items() if not c["passed"]) or "none"
+        outcome = "FAILED" if not check["passed"] else "passed"
+        return (base + f"GFN2-xTB {outcome} its declared sanity check on candidate {check.get('candidate')} (failed: "
+                f"{failed}; gfn2_sanity.json); on this version's structure {selected}: "
+                f"{on_selected or 'not checked'}. " + extra)
     if not check["passed"]:
         failed = ", ".join(k for k, c in check["checks"].items() if not c["passed"])
         return (base + f"GFN2-xTB FAILED its declared sanity check on this structure ({failed}; gfn2_sanity.json), "

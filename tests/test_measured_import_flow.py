@@ -41,9 +41,9 @@ def imported(tmp_path, monkeypatch):
         _write_synthetic_dat(path, base.spectrum(pressure_gpa=pressure, kind="computed"), seed)
         files += ["--spectrum", f"{path}@{pressure:g}"]
     monkeypatch.chdir(tmp_path)
-    # 2.2.0: newer than every shipped version (2.1.0 is shipped), so it is the one loaded;
+    # 3.1.0: newer than every shipped version (3.0.0 is shipped), so it is the one loaded;
     # base 1.0.0 has the computed spectra
-    code = main(["reference", "import", "diiodothiophene", "--version", "2.2.0", "--base-version", "1.0.0",
+    code = main(["reference", "import", "diiodothiophene", "--version", "3.1.0", "--base-version", "1.0.0",
                  *files, "--kind", "measured", "--instrument", "TOSCA", "--temperature-k", "10",
                  "--citation", "SYNTHETIC test data made by insbench's tests", "--licence", "CC0-1.0",
                  "--dest", str(tmp_path / "reference_data")])
@@ -53,7 +53,7 @@ def imported(tmp_path, monkeypatch):
 
 def test_import_fills_the_measured_slots_and_keeps_the_rest(imported):
     fixture = load_fixture("diiodothiophene")
-    assert fixture.version == "2.2.0" and fixture.root.is_relative_to(imported)
+    assert fixture.version == "3.1.0" and fixture.root.is_relative_to(imported)
     assert fixture.spectrum(pressure_gpa=1.5, kind="measured") is not None
     assert fixture.spectrum(pressure_gpa=0.0, kind="computed") is not None  # carried over
     assert fixture.structure().artefact.kind == "predicted"
@@ -81,5 +81,5 @@ def test_measured_data_tests_run_on_the_imported_spectra(imported, pytester, tmp
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 1, outcomes
     record = json.loads((tmp_path / "results" / "mace-tiny" / "diiodothiophene" / "spectra.json").read_text())
-    assert record["reference"]["version"] == "2.2.0"
+    assert record["reference"]["version"] == "3.1.0"
     assert "diiodothiophene-0GPa-relaxed-cell-vs-measured" in record["cases"]

@@ -39,12 +39,12 @@ def test_every_2_0_0_file_is_carried_byte_for_byte(v200, v210):
     assert v210.structure().atoms.get_positions().tolist() == v200.structure().atoms.get_positions().tolist()
 
 
-def test_2_1_0_is_the_default_diiodothiophene(monkeypatch, tmp_path):
+def test_2_1_0_stays_loadable_by_version(monkeypatch, tmp_path):
     from insbench.reference import locate
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(locate.ENV_VAR, raising=False)
-    assert load_fixture("diiodothiophene").version == "2.1.0"
+    assert load_fixture("diiodothiophene", "2.1.0").version == "2.1.0"  # 3.0.0 is the default since
 
 
 def test_sensitivity_table_covers_every_model_and_candidate_and_its_flags_follow_the_runs(v210):

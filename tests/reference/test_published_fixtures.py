@@ -28,6 +28,8 @@ PUBLISHED_MANIFEST_SHA256 = {
     ("diiodothiophene", "2.0.0"): "e17725f2b6ac4ae92c9ee6527ebec5a9e36d6377449a35da79f88101c08a9832",
     # 2.0.0's files unchanged + structure-sensitivity table, GFN2-xTB sanity check (failed), completed search
     ("diiodothiophene", "2.1.0"): "4478697f925194d08844d107817b9ff3a6874ef3ed9cac16615da545329ddad4",
+    # default structure -> sg033-Z4-15, the declared rule's selection after the completed search (major)
+    ("diiodothiophene", "3.0.0"): "8e05afe91d2b074c31803cd6f83a0fa4c6bc8a29b89af05a728b870ff91e73d3",
 }
 
 
