@@ -123,6 +123,10 @@ def test_pressure_record_figure_summary_and_self_reference(hexane_pair, tmp_path
     path, record = write()
     case = record["cases"]["blue_shift_fraction"]
     assert case["self_reference"] is None and case["comparability"]["self_reference"] is False
+    # hexane ships no structure-sensitivity table: the verdict says it was not assessed, and why
+    sensitivity = case["structure_sensitivity"]
+    assert sensitivity["assessed"] is False and sensitivity["sensitive"] is None
+    assert sensitivity["reason"] == "not assessed: the fixture ships no structure-sensitivity table"
     # the record shows the tracking gate; the mode table every mode's pair and band overlap
     assert case["tracking"]["min_overlap"] == 0.5 and case["tracking"]["gate"]["metric"] == "untracked_weight_fraction"
     assert case["tracking"]["blue_fraction"]["n_modes"] > 0
@@ -141,3 +145,33 @@ def test_pressure_record_figure_summary_and_self_reference(hexane_pair, tmp_path
     assert case["self_reference"] == "reference made with mace-tiny (test)"
     assert case["comparability"]["self_reference"] is True
     assert any("SELF-REFERENCE" in line for line in pressure_lines([(path, fixture)]))
+
+
+def test_pressure_record_carries_the_structure_sensitivity_of_its_verdict(hexane_pair, tmp_path, monkeypatch):
+    """A SYNTHETIC sensitivity table (no model run on these structures) -> the record's block."""
+    from insbench.results import ResultsStore
+    from insbench.results.summary_pressure import sensitivity_verdicts
+    from insbench.workflows import evaluate_pressure
+    from insbench.workflows.evaluate_pressure import write_pressure_result
+
+    analysis, runs = hexane_pair
+    fixture = load_fixture("hexane")
+    thresholds = load_thresholds()
+    table = {"default_candidate": "s2", "models": {"mace-tiny": {
+        "blue_fraction": sensitivity_verdicts({"s1": 0.42, "s2": 0.71}, {"s1": False, "s2": True, "s3": False}),
+        "red_shift_453_cm1": sensitivity_verdicts({"s1": -3.0, "s2": -1.0}, {"s1": True, "s2": True})}}}
+    monkeypatch.setattr(evaluate_pressure, "sensitivity_table", lambda _fixture: table)
+    store = ResultsStore(tmp_path / "results")
+    for item in (PressureItem("blue_shift_fraction"), PressureItem("band_sign", 300.0, None, "computed", 2.0)):
+        verdict = judge_pressure_item(analysis, item, thresholds, "diiodothiophene", (10.0, 2000.0))
+        write_pressure_result(store, model=ModelHandle(resolve_mlip("mace-tiny")), fixture=fixture, analysis=analysis,
+                              runs=runs, verdict=verdict, session_id="test", window_cm1=(10.0, 2000.0),
+                              thresholds=thresholds)
+    cases = json.loads((store.results_dir / "mace-tiny" / "hexane" / "pressure.json").read_text())["cases"]
+    block = cases["blue_shift_fraction"]["structure_sensitivity"]
+    assert block == {"assessed": True, "sensitive": True, "verdict": "blue_fraction", "models_in_table": ["mace-tiny"],
+                     "source": f"hexane {fixture.version}: structure_sensitivity",
+                     "spread": {"min": 0.42, "max": 0.71, "unit": "1"}, "n_structures": 3, "n_not_judged": 1,
+                     "n_passed": 1, "structures": ["s1", "s2", "s3"], "default_structure": "s2"}
+    sign = cases["band_sign-300cm-1-vs-computed"]["structure_sensitivity"]
+    assert sign["assessed"] is False and "not this check" in sign["reason"]

@@ -14,7 +14,10 @@ from insbench.results.summary_pressure import (
     band_assignment,
     pressure_summary_lines,
     self_reference,
+    sensitivity_block,
     sensitivity_line,
+    sensitivity_marker,
+    sensitivity_verdict_name,
     sensitivity_verdicts,
     shift_word,
 )
@@ -212,3 +215,59 @@ def test_sensitivity_line_counts_a_verdict_the_tracking_gate_refused():
     none_judged = sensitivity_verdicts({}, {"a": False, "b": False})
     line = sensitivity_line("m", {"models": {"m": {"blue_fraction": none_judged}}})
     assert "blue_fraction stable over 2 structures, not judged on 2 (not tracked: FAIL)" in line
+
+
+SYNTHETIC_TABLE = {"default_candidate": "b", "models": {"m": {
+    "red_shift_453_cm1": sensitivity_verdicts({"a": -32.62, "b": 22.99, "c": -6.86}, {"a": True, "b": False, "c": True,
+                                                                                   "d": False}),
+    "blue_fraction": sensitivity_verdicts({"a": 0.31, "b": 0.40}, {"a": False, "b": False}),
+}, "n": {"blue_fraction": sensitivity_verdicts({"a": 0.5}, {"a": True})}}}
+
+
+def test_sensitivity_block_of_a_flipping_band_verdict():
+    block = sensitivity_block(SYNTHETIC_TABLE, "m", "red_shift_453_cm1", source="sys 9.0.0")
+    assert block == {"assessed": True, "sensitive": True, "verdict": "red_shift_453_cm1", "models_in_table": ["m", "n"],
+                     "source": "sys 9.0.0", "spread": {"min": -32.62, "max": 22.99, "unit": "cm-1"},
+                     "n_structures": 4, "n_not_judged": 1, "n_passed": 2, "structures": ["a", "b", "c", "d"],
+                     "default_structure": "b"}
+    assert sensitivity_marker(block) == "structure-sensitive (-32.6..+23.0 cm-1 over 4 structures, not judged on 1)"
+
+
+def test_a_stable_verdict_is_assessed_and_gets_no_marker():
+    block = sensitivity_block(SYNTHETIC_TABLE, "m", "blue_fraction")
+    assert block["assessed"] is True and block["sensitive"] is False
+    assert block["spread"] == {"min": 0.31, "max": 0.40, "unit": "1"} and block["n_structures"] == 2
+    assert sensitivity_marker(block) == ""
+
+
+def test_fraction_marker_and_a_verdict_judged_on_no_structure():
+    flipping = {"models": {"m": {"blue_fraction": sensitivity_verdicts({"a": 0.11, "b": 0.93},
+                                                                        {"a": False, "b": True})}}}
+    assert sensitivity_marker(sensitivity_block(flipping, "m", "blue_fraction")) == \
+        "structure-sensitive (0.11..0.93 over 2 structures)"
+    refused = {"models": {"m": {"blue_fraction": {**sensitivity_verdicts({}, {"a": False, "b": False}),
+                                                  "flips": True}}}}
+    block = sensitivity_block(refused, "m", "blue_fraction")
+    assert block["spread"] is None and block["n_not_judged"] == 2
+    assert sensitivity_marker(block) == "structure-sensitive (not judged on any of 2 structures)"
+
+
+@pytest.mark.parametrize("table, model, verdict, reason", [
+    (None, "m", "blue_fraction", "not assessed: the fixture ships no structure-sensitivity table"),
+    (SYNTHETIC_TABLE, "other", "blue_fraction", "not assessed for other: the fixture's table has m, n"),
+    (SYNTHETIC_TABLE, "n", "red_shift_453_cm1",
+     "not assessed: the fixture's table has no red_shift_453_cm1 verdict for n"),
+    (SYNTHETIC_TABLE, "m", None,
+     "not assessed: sensitivity tables hold the claimed red-shift band and the blue fraction, not this check"),
+])
+def test_sensitivity_block_not_assessed_says_why(table, model, verdict, reason):
+    block = sensitivity_block(table, model, verdict)
+    assert block["assessed"] is False and block["sensitive"] is None and block["reason"] == reason
+    assert sensitivity_marker(block) == ""
+
+
+@pytest.mark.parametrize("check, target, name", [
+    ("red_shift", 453.0, "red_shift_453_cm1"), ("red_shift", 612.5, "red_shift_612.5_cm1"),
+    ("blue_shift_fraction", None, "blue_fraction"), ("band_sign", 453.0, None), ("red_shift", None, None)])
+def test_sensitivity_verdict_names_match_the_table(check, target, name):
+    assert sensitivity_verdict_name(check, target) == name

@@ -124,6 +124,76 @@ def band_signs_line(cases: Iterable[Mapping[str, Any]]) -> str | None:
     return f"band signs vs {'/'.join(kinds)}: {agree} of {len(signs)} agree{tracking}{note}"
 
 
+#: the table's name of each pressure check's verdict (scripts/structure_sensitivity.py writes them)
+BLUE_FRACTION_VERDICT = "blue_fraction"
+
+
+def sensitivity_verdict_name(check: str, target_cm1: float | None) -> str | None:
+    """The sensitivity table's name for a pressure item's verdict; None if tables never hold it."""
+    if check == "blue_shift_fraction":
+        return BLUE_FRACTION_VERDICT
+    if check == "red_shift" and target_cm1 is not None:
+        return f"red_shift_{target_cm1:g}_cm1"
+    return None
+
+
+def _structures(data: Mapping[str, Any]) -> tuple[dict[str, float], set[str]]:
+    """A verdict's judged values and every structure it was run on (judged or refused by the gate)."""
+    values = dict(data.get("values") or {})
+    return values, set(values) | set(data.get("passed") or {})
+
+
+def sensitivity_block(sensitivity: Mapping[str, Any] | None, model: str, verdict: str | None, *,
+                      source: str = "") -> dict[str, Any]:
+    """What a result record says about one verdict's structure sensitivity.
+
+    ``assessed`` is False, with the ``reason``, when the fixture ships no table, the table has
+    no row for ``model``, or no entry for ``verdict``. Otherwise: ``sensitive`` (pass/fail
+    differs between structures), the ``spread`` of the judged values (min..max, with their
+    ``unit``), how many structures, how many of them the tracking gate refused (``n_not_judged``,
+    each a FAIL) and passed, the structures and the table's default structure.
+    """
+    models = sorted((sensitivity or {}).get("models") or {})
+    out: dict[str, Any] = {"assessed": False, "sensitive": None, "verdict": verdict, "models_in_table": models,
+                           "source": source}
+    if not sensitivity:
+        return {**out, "reason": "not assessed: the fixture ships no structure-sensitivity table"}
+    data = ((sensitivity.get("models") or {}).get(model) or {}).get(verdict or "")
+    if model not in models:
+        return {**out, "reason": f"not assessed for {model}: the fixture's table has {', '.join(models) or 'none'}"}
+    if verdict is None:
+        return {**out, "reason": "not assessed: sensitivity tables hold the claimed red-shift band and the blue "
+                                 "fraction, not this check"}
+    if not data:
+        return {**out, "reason": f"not assessed: the fixture's table has no {verdict} verdict for {model}"}
+    values, structures = _structures(data)
+    unit = "1" if verdict == BLUE_FRACTION_VERDICT else "cm-1"
+    passed = data.get("passed") or {}
+    return {**out, "assessed": True, "sensitive": bool(data.get("flips")),
+            "spread": {"min": min(values.values()), "max": max(values.values()), "unit": unit} if values else None,
+            "n_structures": len(structures), "n_not_judged": len(structures - set(values)),
+            "n_passed": sum(bool(v) for v in passed.values()), "structures": sorted(structures),
+            "default_structure": sensitivity.get("default_candidate")}
+
+
+def sensitivity_marker(block: Mapping[str, Any] | None) -> str:
+    """Short text for a verdict flagged structure-sensitive, e.g.
+    "structure-sensitive (-32.6..+23.0 cm-1 over 4 structures)"; "" when it is not (or not assessed)."""
+    if not block or not block.get("sensitive"):
+        return ""
+    spread = block.get("spread")
+    n = block.get("n_structures")
+    if spread is None:
+        text = f"not judged on any of {n} structures"
+    elif spread.get("unit") == "cm-1":
+        text = f"{spread['min']:+.1f}..{spread['max']:+.1f} cm-1 over {n} structures"
+    else:
+        text = f"{spread['min']:.2f}..{spread['max']:.2f} over {n} structures"
+    if spread is not None and block.get("n_not_judged"):
+        text += f", not judged on {block['n_not_judged']}"
+    return f"structure-sensitive ({text})"
+
+
 def sensitivity_line(model: str, sensitivity: Mapping[str, Any] | None) -> str:
     """One line from a structure-sensitivity table (see :func:`sensitivity_verdicts`)."""
     if not sensitivity:
@@ -134,8 +204,7 @@ def sensitivity_line(model: str, sensitivity: Mapping[str, Any] | None) -> str:
         return f"structure sensitivity: not assessed for {model} (the fixture's table has: {known})"
     parts = []
     for verdict_name, data in sorted(entry.items()):
-        values = data.get("values") or {}  # judged values; a verdict the tracking gate refused has none
-        structures = set(values) | set(data.get("passed") or {})
+        values, structures = _structures(data)  # a verdict the tracking gate refused has no judged value
         if not structures:
             continue
         flag = "STRUCTURE-SENSITIVE" if data.get("flips") else "stable"

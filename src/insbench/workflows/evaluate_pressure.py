@@ -23,10 +23,11 @@ from insbench.metrics import Judgement, Thresholds
 from insbench.metrics.pressure_thresholds import DEFAULT_PRESSURE_TABLE, PRESSURE_WINDOW
 from insbench.workflows.pipeline import SpectralCase, stage_timings
 from insbench.workflows.pressure import BandChoice, PressureAnalysis, ReferenceBand, choose_band, reference_bands
-from insbench.workflows.pressure_report import draw_pressure_figure
+from insbench.workflows.pressure_report import draw_pressure_figure, sensitivity_table
 from insbench.workflows.self_reference import self_reference_reason
 from insbench._io import to_jsonable, write_text_atomic
 from insbench.results.records import CaseResult, ResultsStore, record_path, safe_name, write_case
+from insbench.results.summary_pressure import sensitivity_block, sensitivity_verdict_name
 from insbench.workflows.recording import comparability, thresholds_digest
 
 PRESSURE_FAMILY = "pressure"
@@ -254,6 +255,7 @@ def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: Pres
         "timings_s": {k: v for p, r in runs.items() for k, v in stage_timings(r.stages, f"{p:g}GPa/").items()},
         "plot": png.name,
         "self_reference": self_made,
+        "structure_sensitivity": structure_sensitivity(fixture, model.name, verdict.item),
     }
     modes_file = record.parent / f"{PRESSURE_FAMILY}-modes.json"
     write_text_atomic(modes_file, json.dumps(analysis.mode_rows(), indent=0, default=float))
@@ -275,6 +277,14 @@ def write_pressure_result(store: ResultsStore, *, model, fixture, analysis: Pres
         provenance=dict(provenance or {}),
     )
     write_case(store, result)
+
+
+def structure_sensitivity(fixture, model_name: str, item: PressureItem) -> dict[str, Any]:
+    """The verdict's structure sensitivity from the fixture's table (``assessed`` False when it has none)."""
+    source = f"{fixture.system} {fixture.version}: structure_sensitivity"
+    return sensitivity_block(sensitivity_table(fixture), model_name,
+                             sensitivity_verdict_name(item.check, item.target_cm1), source=source)
+
 
 def relaxed_cases(fixture) -> list[SpectralCase]:
     low, high = pressures_of(fixture)
