@@ -57,6 +57,7 @@ from insbench.results.leaderboard_model import (  # noqa: F401  (re-exported: th
     normalised_margin,
 )
 from insbench.results.store_index import Record, ResultsIndex
+from insbench.results.summary_pressure import sensitivity_marker
 
 
 # -- collecting the cells -----------------------------------------------------------------------
@@ -138,7 +139,8 @@ def _cells_of(record: Record, row_problems: list[str], bootstrap: dict[str, Any]
                 interval, note = _interval(record, column, intervals, row_problems, bootstrap, fixture_loader)
                 passed = bool(judgement.get("passed")) and value is not None and math.isfinite(value)
                 cell = Cell(value, passed, normalised_margin(value, column.threshold, column.direction),
-                            interval, SELF_REFERENCE if self_reference else note, True, self_reference)
+                            interval, SELF_REFERENCE if self_reference else note, True, self_reference,
+                            sensitivity_marker(payload.get("structure_sensitivity")))
                 out.append((shared, unit, column, cell))
                 for problem in payload.get("scores", {}).get("problems", []):
                     row_problems.append(f"{case_id} {window}: {problem}")

@@ -78,6 +78,7 @@ class Cell:
     note: str = ""
     run: bool = True             # False: the model was not run on this column ("not run")
     self_reference: bool = False  # scored against a reference made with this model: shown, not counted
+    marker: str = ""  # e.g. "structure-sensitive (-32.6..+23.0 cm-1 over 4 structures)": shown, not counted
 
     @property
     def counted(self) -> bool:
@@ -94,7 +95,8 @@ class Cell:
     def to_dict(self) -> dict[str, Any]:
         return {"status": self.status, "value": self.value, "passed": self.passed if self.run else None,
                 "normalised_margin": self.normalised_margin if self.counted else None,
-                "interval": None if self.interval is None else list(self.interval), "note": self.note}
+                "interval": None if self.interval is None else list(self.interval), "note": self.note,
+                "structure_sensitivity": self.marker or None}
 
 
 @dataclass(frozen=True)

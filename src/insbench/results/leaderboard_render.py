@@ -96,9 +96,11 @@ def _cell_view(cell: Cell) -> dict[str, Any]:
     else:
         tip = f"normalised margin {cell.normalised_margin:+.2f}" + (f"; {cell.note}" if cell.note else "")
     text = "not run" if not cell.run else num(cell.value)
+    if cell.marker:
+        tip += f"; {cell.marker}: pass/fail differs between the fixture's candidate structures"
     return {"status": status, "css": status.replace(" ", "-"), "mark": html_mark, "md_mark": md_mark,
             "text": text, "interval": interval, "tip": tip,
-            "self_reference": cell.run and cell.self_reference}
+            "self_reference": cell.run and cell.self_reference, "marker": cell.marker}
 
 
 def _header_rows(columns: list[Column]) -> list[list[dict[str, Any]]]:
