@@ -392,7 +392,7 @@ def fixture_stage(pred: Path, work: Path, fixture: Path, yamls: dict, spectra: d
 
     if (fixture / "manifest.json").is_file():
         raise SystemExit(f"{fixture} is a published fixture version and never changes; pass --fixture-dir "
-                         "with a new version (e.g. reference_data/diiodothiophene/2.2.0)")
+                         "with a new version (e.g. reference_data/diiodothiophene/3.1.0)")
     fixture.mkdir(parents=True, exist_ok=True)
     files = {
         "predicted_structure.extxyz": pred / "predicted_structure.extxyz",
