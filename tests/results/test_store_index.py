@@ -118,3 +118,16 @@ def test_new_model_file_or_reference_version_replaces_the_record(tmp_path):
     assert list(record["cases"]) == ["case-3"] and record["reference"]["version"] == "2.0.0"
     superseded = sorted(p.name.split(".superseded-")[0] for p in path.parent.glob("spectra.json.superseded-*"))
     assert superseded == ["spectra.json", "spectra.json"]  # moved aside, not lost
+
+
+def test_a_records_data_file_is_not_reported_but_an_orphan_is(synthetic_results):
+    """pressure-modes.json (a list of mode rows) beside pressure.json belongs to that record; the
+    same file with no record beside it is still reported, never silently skipped."""
+    folder = synthetic_results / "synthetic-good" / "hexane"
+    (folder / "spectra-modes.json").write_text('[{"mode": 1}]')
+    index = load_index(synthetic_results)
+    assert index.issues == [] and len(index.records) == 2
+    (folder / "pressure-modes.json").write_text('[{"mode": 1}]')  # no pressure.json here
+    [issue] = load_index(synthetic_results).issues
+    assert issue.path.name == "pressure-modes.json"
+    assert "not an insbench result record" in issue.problem

@@ -160,6 +160,14 @@ def _comparable_identity(identity: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _is_companion(path: Path) -> bool:
+    """``<family>-<what>.json`` next to its record ``<family>.json`` (e.g. ``pressure-modes.json``,
+    the per-mode table of the pressure record) is that record's data file, not a record.
+    Without the record beside it, it is read (and reported) like any other file."""
+    family, dash, _ = path.stem.partition("-")
+    return bool(dash) and (path.parent / f"{family}.json").is_file()
+
+
 def load_index(results_dir: Path | str) -> ResultsIndex:
     """Read ``<results_dir>/<model>/<system>/<family>.json`` records (see module docstring).
 
@@ -174,6 +182,8 @@ def load_index(results_dir: Path | str) -> ResultsIndex:
     usable: list[Record] = []
     issues: list[RecordIssue] = []
     for path in sorted(root.glob("*/*/*.json")):
+        if _is_companion(path):
+            continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
