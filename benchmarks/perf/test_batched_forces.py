@@ -10,8 +10,10 @@ the batched path. The forces of the two paths must agree within 1e-5 eV/Angstrom
 
 Only MACE models have a batched path (see ``insbench.models.batching``): SevenNet-0
 does not (torch-sim-atomistic 0.3.0's wrapper cannot load sevenn 0.10 models), so it
-is not measured here. On a GPU, set ``INSBENCH_BENCH_DEVICE=cuda`` (untested: no GPU was
-available when this was written).
+is not measured here. On a GPU, set ``INSBENCH_BENCH_DEVICE=cuda``; there batches pay, so
+give more structures and larger batches, e.g. ``INSBENCH_BENCH_N_STRUCTURES=34``
+``INSBENCH_BENCH_BATCH_SIZES=1,4,16,34`` (34 x 120 atoms is the cuda default batch, see
+``insbench.models.batching.CUDA_BATCH_ATOMS``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from insbench.models import make_calculator, resolve_device, resolve_mlip
 from insbench.models.batching import TorchSimForces, torchsim_model_for
 from insbench.physics import phonons as ph
 
-N_STRUCTURES = 8
+#: Displaced supercells timed per round, and structures per batched call (environment overrides).
+N_STRUCTURES = int(os.environ.get("INSBENCH_BENCH_N_STRUCTURES", "8"))
+BATCH_SIZES = [int(n) for n in os.environ.get("INSBENCH_BENCH_BATCH_SIZES", "1,2,4").split(",")]
 ROUNDS = 3
 
 
@@ -49,7 +53,7 @@ def _sequential(calc, structures):
     return out
 
 
-@pytest.mark.parametrize("batch_size", [1, 2, 4])
+@pytest.mark.parametrize("batch_size", BATCH_SIZES)
 def test_batched_over_sequential(benchmark, displaced, batch_size):
     device = resolve_device(os.environ.get("INSBENCH_BENCH_DEVICE", "cpu"))
     calc = make_calculator(resolve_mlip("mace-tiny"), device=device)
