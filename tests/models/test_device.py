@@ -1,7 +1,8 @@
 """``--insbench-device``: resolution, the error when cuda is missing, factories honour it.
 
-This machine has no GPU: the cuda paths are exercised with recording stand-ins for
-the model classes (nothing runs on a GPU here); the real cuda run is untested.
+CI has no GPU: the cuda paths are exercised here with recording stand-ins for the model
+classes. The real cuda run was done once on an NVIDIA H200 (README, "GPU"): the main job on
+cuda gave the CPU run's verdicts and scores.
 """
 
 from __future__ import annotations

@@ -16,8 +16,11 @@ supercells, ``benchmarks/perf/test_batched_forces.py``, batched/sequential time)
 1 structure per call 0.72-0.84, 2 per call 0.77-0.94, 4 per call 0.91-0.97, 8 per call
 1.5. On the CPU the gain is the leaner torch-sim call (forces only, no stress, less
 per-call overhead), not batching, so the CPU uses 1 structure per call. On cuda a
-batch should fill the device instead; the atom budget below is a guess, untested on a
-GPU (none was available).
+batch fills the device instead. Measured on one NVIDIA H200 (torch 2.11.0+cu130, the same
+benchmark with 34 displaced 120-atom supercells, forces within 1e-5 eV/Angstrom of the
+sequential path): 1 structure per call 0.61, 4 per call 0.24, 16 per call 0.13, 34 per call
+(the 4096-atom budget below) 0.10, i.e. 10x faster than one ASE call per structure.
+Larger budgets were not tried.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from insbench.models.guard import GuardedCalculator, check_finite
 
 #: Structures per call on the CPU (measured, see the module docstring).
 CPU_BATCH_STRUCTURES = 1
-#: Atoms per call on cuda (not measured: no GPU was available when this was written).
+#: Atoms per call on cuda (measured on an H200: 34 x 120 atoms, the largest batch tried, was the
+#: fastest, 0.10 of the sequential time; see the module docstring).
 CUDA_BATCH_ATOMS = 4096
 
 
