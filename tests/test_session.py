@@ -61,6 +61,29 @@ def test_thread_limits_without_torch_threads_leave_torch_alone():
     limits.restore()  # a second restore is harmless
 
 
+def test_thread_limits_reach_scipys_blas_even_when_scipy_linalg_loads_later():
+    """threadpoolctl limits only loaded libraries: apply() must load scipy's OpenBLAS first
+    (a fresh process, as a Dask worker or the CLI starts; the pytest process has it loaded)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from insbench.workflows.session import ThreadLimits\n"
+        "assert 'scipy.linalg' not in sys.modules, 'scipy.linalg already loaded: the test proves nothing'\n"
+        "ThreadLimits().apply()\n"
+        "import scipy.linalg\n"
+        "from threadpoolctl import threadpool_info\n"
+        "blas = [i for i in threadpool_info() if i['user_api'] == 'blas']\n"
+        "assert any('scipy' in i['filepath'] for i in blas), blas\n"
+        "assert all(i['num_threads'] == 1 for i in blas), blas\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "OPENBLAS_NUM_THREADS": "", "OMP_NUM_THREADS": ""})
+    assert result.returncode == 0, result.stderr
+
+
 def test_memo_computes_once_and_remembers_failures(tmp_path):
     session = _session(tmp_path)
     calls = []

@@ -96,6 +96,11 @@ class ThreadLimits:
     def apply(self) -> dict[str, Any]:
         import os
 
+        # threadpoolctl limits only the BLAS libraries already loaded: load numpy's and scipy's
+        # OpenBLAS first, or a stage importing scipy.linalg later gets an unlimited pool (measured:
+        # a mace-tiny cell relaxation on a busy 2-core machine took 44 s instead of 11 s)
+        import numpy  # noqa: F401
+        import scipy.linalg  # noqa: F401
         from threadpoolctl import threadpool_limits
 
         self._blas = threadpool_limits(limits=self.blas_threads, user_api="blas")
