@@ -84,6 +84,34 @@ def test_thread_limits_reach_scipys_blas_even_when_scipy_linalg_loads_later():
     assert result.returncode == 0, result.stderr
 
 
+class _Config:
+    def __init__(self, threads=None, workerinput=None):
+        self._threads = threads
+        if workerinput is not None:
+            self.workerinput = workerinput
+
+    def getoption(self, name):
+        assert name == "--insbench-threads"
+        return self._threads
+
+
+@pytest.mark.parametrize(("cores", "workers", "expected"), [(2, 2, 1), (8, 2, 4), (8, 3, 2), (1, 2, 1), (16, 1, 16)])
+def test_xdist_workers_share_the_cores(monkeypatch, cores, workers, expected):
+    from insbench.workflows import session as session_module
+
+    monkeypatch.setattr(session_module, "available_cores", lambda: cores)
+    config = _Config(workerinput={"workerid": "gw0", "workercount": workers})
+    assert session_module._threads_option(config) == expected
+
+
+def test_threads_option_is_left_alone_outside_xdist_and_when_given(monkeypatch):
+    from insbench.workflows import session as session_module
+
+    monkeypatch.setattr(session_module, "available_cores", lambda: 8)
+    assert session_module._threads_option(_Config()) is None  # serial: torch's own default
+    assert session_module._threads_option(_Config(3, {"workercount": 2})) == 3  # the user's word wins
+
+
 def test_memo_computes_once_and_remembers_failures(tmp_path):
     session = _session(tmp_path)
     calls = []

@@ -50,11 +50,25 @@ class InsbenchOptions:
         )
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
 def _threads_option(config) -> int | None:
-    """``--insbench-threads``; under pytest-xdist one torch thread per worker unless told otherwise."""
+    """``--insbench-threads``; under pytest-xdist each worker gets an equal share of the cores
+    (cores // workers, at least 1: one thread each for ``-n 2`` on 2 cores, 4 each on 8 cores),
+    so the workers never oversubscribe the machine and never leave cores idle."""
     threads = config.getoption("--insbench-threads")
-    if threads is None and getattr(config, "workerinput", None) is not None:
-        return 1
+    workerinput = getattr(config, "workerinput", None)
+    if threads is None and workerinput is not None:
+        workers = int(workerinput.get("workercount") or 1)
+        return max(1, available_cores() // max(1, workers))
     return threads
 
 
