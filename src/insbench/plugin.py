@@ -172,6 +172,8 @@ def pytest_configure_node(node) -> None:  # pytest-xdist: share one session id w
     if session is not None:
         node.workerinput["insbench_session_id"] = session.session_id
         node.workerinput["insbench_loadgroup"] = node.config.getoption("dist", None) == "loadgroup"
+        if session.options.mlip_names:  # workers' progress lines reach the terminal through the controller
+            node.workerinput["insbench_progress_file"] = session.progress_relay_file()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -202,6 +204,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     insbench = config.stash.get(SESSION_KEY, None)
     if insbench is not None and getattr(config, "workeroutput", None) is not None:
         config.workeroutput["insbench"] = insbench.worker_output()
+    elif insbench is not None:  # the controller (or a serial run): workers' last progress lines first
+        insbench.stop_progress_relay()
 
 
 @pytest.hookimpl(optionalhook=True)

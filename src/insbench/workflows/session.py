@@ -164,6 +164,12 @@ class ProgressPrinter:
 
 
 def _pytest_writer(config):
+    def on_own_line(reporter, line: str) -> None:
+        writer = getattr(reporter, "_tw", None)  # xdist's progress dots leave a line open
+        if writer is not None and getattr(writer, "width_of_current_line", 0):
+            writer.line()
+        reporter.write_line(line)
+
     def write(line: str) -> None:
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         capture = config.pluginmanager.get_plugin("capturemanager")
@@ -171,9 +177,9 @@ def _pytest_writer(config):
             return
         if capture is not None:
             with capture.global_and_fixture_disabled():
-                reporter.write_line(line)
+                on_own_line(reporter, line)
         else:
-            reporter.write_line(line)
+            on_own_line(reporter, line)
 
     return write
 
@@ -198,7 +204,15 @@ class InsbenchSession:
         from insbench.workflows.cases import installed_fixtures
 
         self.thresholds = load_thresholds(user=options.thresholds_path, fixtures=installed_fixtures())
-        self.progress = ProgressPrinter(write or _pytest_writer(config))
+        self._write = write or _pytest_writer(config)
+        workerinput = getattr(config, "workerinput", None) or {}
+        if write is None and workerinput.get("insbench_progress_file"):  # an xdist worker: via the controller
+            from insbench.workflows.progress_relay import worker_line_writer
+
+            self._write = worker_line_writer(workerinput["insbench_progress_file"],
+                                             workerinput.get("workerid", "worker"))
+        self.progress = ProgressPrinter(self._write)
+        self._relay = None
         # resolve now so that an unknown name or a missing file fails before collection
         self.specs = {name: resolve_mlip(name) for name in options.mlip_names}
         if options.mlip_names and options.device == "cuda":  # fail before collection, not mid-run
@@ -214,8 +228,22 @@ class InsbenchSession:
         if options.mlip_names:
             self.thread_limits = self._threads.apply()
 
+    def progress_relay_file(self) -> str:
+        """The file xdist workers append progress lines to; the controller prints them as they come."""
+        if self._relay is None:
+            from insbench.workflows.progress_relay import ProgressRelay
+
+            self._relay = ProgressRelay(self._write)
+        return str(self._relay.path)
+
+    def stop_progress_relay(self) -> None:
+        """Print the workers' last progress lines and stop relaying (safe to call twice)."""
+        if self._relay is not None:
+            self._relay.stop()
+
     def close(self) -> None:
         """Undo this session's thread limits (the plugin calls this at pytest_unconfigure)."""
+        self.stop_progress_relay()
         self._threads.restore()
 
     # -- models ---------------------------------------------------------------
