@@ -112,6 +112,23 @@ def test_threads_option_is_left_alone_outside_xdist_and_when_given(monkeypatch):
     assert session_module._threads_option(_Config(3, {"workercount": 2})) == 3  # the user's word wins
 
 
+def test_progress_lines_name_the_system_and_are_rate_limited_per_system(tmp_path):
+    session = _session(tmp_path, mlip_names=("mace-tiny",))
+    lines: list[str] = []
+    session.progress = ProgressPrinter(lines.append, interval_s=10.0)
+    hexane, diiodo = session.progress_for("mace-tiny", "hexane"), session.progress_for("mace-tiny", "diiodothiophene")
+    hexane("md", 1, 600, "T=300 K")
+    diiodo("md", 1, 600)  # another system's md is not held back by hexane's
+    hexane("md", 2, 600)  # rate-limited
+    assert lines == ["[insbench] hexane: md: 1/600 T=300 K", "[insbench] diiodothiophene: md: 1/600"]
+    two = _session(tmp_path, mlip_names=("mace-tiny", "sevennet-0"))
+    two.progress = ProgressPrinter(lines.append)
+    two.progress_for("sevennet-0", "hexane")("relax", 5, 0)
+    assert lines[-1] == "[insbench] hexane (sevennet-0): relax: 5"
+    session.close()
+    two.close()
+
+
 def test_memo_computes_once_and_remembers_failures(tmp_path):
     session = _session(tmp_path)
     calls = []

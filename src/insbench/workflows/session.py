@@ -228,6 +228,16 @@ class InsbenchSession:
         if options.mlip_names:
             self.thread_limits = self._threads.apply()
 
+    def progress_for(self, model_name: str, system: str):
+        """Progress of one (model, system): lines name them, so two systems' stages (or two
+        workers') are told apart, and each is rate-limited on its own."""
+        prefix = f"{system} ({model_name})" if len(self.options.mlip_names) > 1 else system
+
+        def progress(stage: str, done: int, total: int, detail: str = "") -> None:
+            self.progress(f"{prefix}: {stage}", done, total, detail)
+
+        return progress
+
     def progress_relay_file(self) -> str:
         """The file xdist workers append progress lines to; the controller prints them as they come."""
         if self._relay is None:
@@ -301,7 +311,8 @@ class InsbenchSession:
         return self.memo(
             ("spectral", model.name, fixture.system, fixture.version, case),
             lambda: run_spectral_case(
-                model, fixture, case, self.cache, self.pipeline_settings(), self.progress
+                model, fixture, case, self.cache, self.pipeline_settings(),
+                self.progress_for(model.name, fixture.system)
             ),
         )
 
@@ -356,7 +367,8 @@ class InsbenchSession:
 
         def compute():
             config = load_md_config()
-            run = run_md_case(model, fixture, level, self.cache, self.progress, config)
+            run = run_md_case(model, fixture, level, self.cache, self.progress_for(model.name, fixture.system),
+                              config)
             evaluation = evaluate_md_run(run, config.tolerances_for(fixture.system, level), config)
             write_md_result(self.store, run, evaluation, fixture, session_id=self.session_id,
                             provenance=self.provenance())
