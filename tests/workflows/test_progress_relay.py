@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from insbench.workflows.progress_relay import ProgressRelay, worker_line_writer
 
 
@@ -45,3 +47,10 @@ def test_blank_lines_are_not_printed():
         handle.write("\n\n[gw0] x\n\n")
     relay.stop()
     assert printed == ["[gw0] x"]
+
+
+def test_a_worker_that_cannot_write_warns_once_and_goes_on(tmp_path):
+    write = worker_line_writer(tmp_path / "no-such-folder" / "progress.log", "gw3")  # a remote worker
+    with pytest.warns(RuntimeWarning, match="gw3 cannot write progress lines"):
+        write("[insbench] md: 1/600")
+    write("[insbench] md: 2/600")  # no second warning, no exception

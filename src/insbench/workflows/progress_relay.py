@@ -12,17 +12,31 @@ from __future__ import annotations
 
 import tempfile
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 
 def worker_line_writer(path: Path | str, worker_id: str) -> Callable[[str], None]:
-    """A ``write(line)`` for a worker's :class:`~insbench.workflows.session.ProgressPrinter`."""
+    """A ``write(line)`` for a worker's :class:`~insbench.workflows.session.ProgressPrinter`.
+
+    Progress is never worth a failed stage: where the file cannot be written (a remote
+    worker, ``--tx ssh=...``, does not see the controller's temporary folder) the worker
+    warns once and drops its progress lines from then on.
+    """
     path = Path(path)
+    broken: list[OSError] = []
 
     def write(line: str) -> None:
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write(f"[{worker_id}] {line}\n")
+        if broken:
+            return
+        try:
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(f"[{worker_id}] {line}\n")
+        except OSError as error:
+            broken.append(error)
+            warnings.warn(f"insbench: worker {worker_id} cannot write progress lines to {path} ({error}); "
+                          "its progress is not shown", RuntimeWarning, stacklevel=2)
 
     return write
 
