@@ -204,6 +204,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     insbench = config.stash.get(SESSION_KEY, None)
     if insbench is not None and getattr(config, "workeroutput", None) is not None:
         config.workeroutput["insbench"] = insbench.worker_output()
+        insbench.worker_finished()
     elif insbench is not None:  # the controller (or a serial run): workers' last progress lines first
         insbench.stop_progress_relay()
 

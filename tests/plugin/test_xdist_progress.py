@@ -40,3 +40,42 @@ def test_a_serial_run_prints_progress_directly(pytester, tmp_path):
     result.assert_outcomes(passed=2)
     lines = [line for line in result.stdout.str().splitlines() if "demo" in line]
     assert len(lines) == 2 and all(line.startswith("[insbench] ") for line in lines)
+
+
+ALONE_FILE = """
+import json, os, time
+
+def test_quick(mlip, insbench):
+    pass
+
+def test_slow(mlip, insbench):
+    import torch
+    from insbench.workflows.session import available_cores
+    progress = insbench.progress_for("mace-tiny", "demo")
+    started, threads = time.monotonic(), []
+    while time.monotonic() - started < 60:
+        threads.append(torch.get_num_threads())
+        if threads[-1] == available_cores():
+            break
+        progress("md", len(threads), 0)
+        time.sleep(0.2)
+    with open(os.environ["THREADS_LOG"], "w") as handle:
+        json.dump({"first": threads[0], "last": threads[-1], "cores": available_cores()}, handle)
+"""
+
+
+def test_the_last_worker_takes_every_core(pytester, tmp_path, monkeypatch):
+    import json
+
+    log = tmp_path / "threads.json"
+    monkeypatch.setenv("THREADS_LOG", str(log))
+    pytester.makepyfile(test_alone=ALONE_FILE)
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "--mlip=mace-tiny", f"--insbench-results={tmp_path / 'results'}",
+        f"--insbench-cache-dir={tmp_path / 'cache'}", "-p", "no:cacheprovider", "test_alone.py")
+    result.assert_outcomes(passed=2)
+    seen = json.loads(log.read_text())
+    assert seen["first"] == max(1, seen["cores"] // 2)  # its share while the other worker was running
+    assert seen["last"] == seen["cores"]  # every core once the other had finished
+    if seen["cores"] > seen["first"]:
+        assert "the other workers have finished: this one now uses" in result.stdout.str()

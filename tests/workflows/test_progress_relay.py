@@ -54,3 +54,25 @@ def test_a_worker_that_cannot_write_warns_once_and_goes_on(tmp_path):
     with pytest.warns(RuntimeWarning, match="gw3 cannot write progress lines"):
         write("[insbench] md: 1/600")
     write("[insbench] md: 2/600")  # no second warning, no exception
+
+
+def test_a_worker_is_alone_only_once_every_other_worker_has_finished(tmp_path):
+    from insbench.workflows.progress_relay import WorkerPresence
+
+    gw0, gw1, gw2 = (WorkerPresence(tmp_path, f"gw{i}", 3, interval_s=0.0) for i in range(3))
+    assert not gw0.others_done()  # nobody finished (and workers not yet started do not count as done)
+    gw1.mark_done()
+    assert not gw0.others_done()
+    gw0.mark_done()  # its own marker does not count for itself
+    assert gw2.others_done()  # gw2 sees gw0 and gw1 done
+    single = WorkerPresence(tmp_path / "x", "gw0", 1, interval_s=0.0)
+    assert not single.others_done()  # one worker is never "alone" in this sense: it already has every core
+
+
+def test_the_presence_check_is_rate_limited(tmp_path):
+    from insbench.workflows.progress_relay import WorkerPresence
+
+    gw0 = WorkerPresence(tmp_path, "gw0", 2, interval_s=60.0)
+    assert not gw0.others_done()  # the first check happens, finds nobody done
+    WorkerPresence(tmp_path, "gw1", 2).mark_done()
+    assert not gw0.others_done()  # not checked again within 60 s

@@ -31,6 +31,7 @@ class InsbenchOptions:
     supercell_min_length_a: float | None = None
     level: str = "standard"
     threads: int | None = None
+    threads_from_worker_share: bool = False  # threads = cores // xdist workers, not the user's choice
     device: str = "auto"
     thresholds_path: str | None = None  # --insbench-thresholds: merged over the packaged file
 
@@ -45,6 +46,8 @@ class InsbenchOptions:
             supercell_min_length_a=config.getoption("--insbench-supercell-min-length"),
             level=config.getoption("--insbench-level"),
             threads=_threads_option(config),
+            threads_from_worker_share=(config.getoption("--insbench-threads") is None
+                                       and getattr(config, "workerinput", None) is not None),
             device=config.getoption("--insbench-device"),
             thresholds_path=config.getoption("--insbench-thresholds", None),
         )
@@ -206,11 +209,16 @@ class InsbenchSession:
         self.thresholds = load_thresholds(user=options.thresholds_path, fixtures=installed_fixtures())
         self._write = write or _pytest_writer(config)
         workerinput = getattr(config, "workerinput", None) or {}
+        self._presence = None
         if write is None and workerinput.get("insbench_progress_file"):  # an xdist worker: via the controller
-            from insbench.workflows.progress_relay import worker_line_writer
+            from insbench.workflows.progress_relay import WorkerPresence, worker_line_writer
 
-            self._write = worker_line_writer(workerinput["insbench_progress_file"],
-                                             workerinput.get("workerid", "worker"))
+            progress_file = Path(workerinput["insbench_progress_file"])
+            worker_id = workerinput.get("workerid", "worker")
+            self._write = worker_line_writer(progress_file, worker_id)
+            if options.threads_from_worker_share:  # not when the user chose --insbench-threads
+                self._presence = WorkerPresence(progress_file.parent, worker_id,
+                                                int(workerinput.get("workercount") or 1))
         self.progress = ProgressPrinter(self._write)
         self._relay = None
         # resolve now so that an unknown name or a missing file fails before collection
@@ -235,8 +243,29 @@ class InsbenchSession:
 
         def progress(stage: str, done: int, total: int, detail: str = "") -> None:
             self.progress(f"{prefix}: {stage}", done, total, detail)
+            self._take_all_cores_when_alone()
 
         return progress
+
+    def _take_all_cores_when_alone(self) -> None:
+        """An xdist worker whose fellow workers have all finished takes every core for the rest."""
+        if self._presence is None or not self._presence.others_done():
+            return
+        self._presence = None  # once
+        cores = available_cores()
+        import torch
+
+        if torch.get_num_threads() >= cores:
+            return
+        torch.set_num_threads(cores)
+        self.thread_limits["torch_threads"] = cores
+        self.thread_limits["torch_threads_raised"] = "to every core when the other xdist workers had finished"
+        self._write(f"[insbench] the other workers have finished: this one now uses {cores} torch threads")
+
+    def worker_finished(self) -> None:
+        """Tell the other xdist workers this one is done (the plugin calls it at a worker's session end)."""
+        if self._presence is not None:
+            self._presence.mark_done()
 
     def progress_relay_file(self) -> str:
         """The file xdist workers append progress lines to; the controller prints them as they come."""
