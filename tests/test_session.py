@@ -129,6 +129,35 @@ def test_progress_lines_name_the_system_and_are_rate_limited_per_system(tmp_path
     two.close()
 
 
+def test_the_last_worker_raises_its_threads_once_and_its_records_say_so(tmp_path, monkeypatch):
+    import torch
+
+    from insbench.workflows import session as session_module
+
+    monkeypatch.setattr(session_module, "available_cores", lambda: 2)
+    before = torch.get_num_threads()
+    session = _session(tmp_path, mlip_names=("mace-tiny",), threads=1)
+    checks = []
+
+    class OthersDone:
+        def others_done(self):
+            checks.append(1)
+            return True
+
+    session._presence = OthersDone()
+    try:
+        progress = session.progress_for("mace-tiny", "hexane")
+        progress("md", 1, 600)
+        progress("md", 2, 600)
+        assert torch.get_num_threads() == 2 and checks == [1]  # raised once, then no more checks
+        assert session.thread_limits["torch_threads"] == 2
+        assert "to every core at" in session.thread_limits["torch_threads_raised"]
+        assert session.provenance()["thread_limits"]["torch_threads_raised"]
+    finally:
+        session.close()
+    assert torch.get_num_threads() == before  # close() gives torch its own default back
+
+
 def test_memo_computes_once_and_remembers_failures(tmp_path):
     session = _session(tmp_path)
     calls = []

@@ -64,13 +64,11 @@ def test_where(mlip, insbench, md_check, request):
 """
 
 
-def test_xdist_run_keeps_groups_on_one_worker(pytester, tmp_path, monkeypatch):
+def test_xdist_run_keeps_groups_on_one_worker(pytester, tmp_path, monkeypatch, run_mace_tiny):
     log = tmp_path / "where.jsonl"
     monkeypatch.setenv("WHERE_LOG", str(log))
     pytester.makepyfile(test_groups=TEST_FILE)
-    result = pytester.runpytest_subprocess(
-        "-n", "2", "--mlip=mace-tiny", f"--insbench-results={tmp_path / 'results'}",
-        f"--insbench-cache-dir={tmp_path / 'cache'}", "-p", "no:cacheprovider", "test_groups.py")
+    result = run_mace_tiny("test_groups.py", "-n", "2")
     result.assert_outcomes(passed=12)
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     workers_of = {}

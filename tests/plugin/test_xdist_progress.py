@@ -16,11 +16,9 @@ def test_progress_again(mlip, insbench, worker_id):
 """
 
 
-def test_worker_progress_lines_reach_the_controller(pytester, tmp_path):
+def test_worker_progress_lines_reach_the_controller(pytester, run_mace_tiny):
     pytester.makepyfile(test_progress=TEST_FILE)
-    result = pytester.runpytest_subprocess(
-        "-n", "2", "--mlip=mace-tiny", f"--insbench-results={tmp_path / 'results'}",
-        f"--insbench-cache-dir={tmp_path / 'cache'}", "-p", "no:cacheprovider", "test_progress.py")
+    result = run_mace_tiny("test_progress.py", "-n", "2")
     result.assert_outcomes(passed=2)
     out = result.stdout.str()
     relayed = [line for line in out.splitlines() if "[insbench]" in line and "demo" in line]
@@ -32,11 +30,9 @@ def test_worker_progress_lines_reach_the_controller(pytester, tmp_path):
     assert {line.split("[insbench] ", 1)[1].split(":")[0] for line in relayed} == {"relax demo", "phonons demo"}
 
 
-def test_a_serial_run_prints_progress_directly(pytester, tmp_path):
+def test_a_serial_run_prints_progress_directly(pytester, run_mace_tiny):
     pytester.makepyfile(test_progress=TEST_FILE.replace("worker_id", "request"))
-    result = pytester.runpytest_subprocess(
-        "--mlip=mace-tiny", f"--insbench-results={tmp_path / 'results'}",
-        f"--insbench-cache-dir={tmp_path / 'cache'}", "-p", "no:cacheprovider", "test_progress.py")
+    result = run_mace_tiny("test_progress.py")
     result.assert_outcomes(passed=2)
     lines = [line for line in result.stdout.str().splitlines() if "demo" in line]
     assert len(lines) == 2 and all(line.startswith("[insbench] ") for line in lines)
@@ -64,15 +60,13 @@ def test_slow(mlip, insbench):
 """
 
 
-def test_the_last_worker_takes_every_core(pytester, tmp_path, monkeypatch):
+def test_the_last_worker_takes_every_core(pytester, tmp_path, monkeypatch, run_mace_tiny):
     import json
 
     log = tmp_path / "threads.json"
     monkeypatch.setenv("THREADS_LOG", str(log))
     pytester.makepyfile(test_alone=ALONE_FILE)
-    result = pytester.runpytest_subprocess(
-        "-n", "2", "--mlip=mace-tiny", f"--insbench-results={tmp_path / 'results'}",
-        f"--insbench-cache-dir={tmp_path / 'cache'}", "-p", "no:cacheprovider", "test_alone.py")
+    result = run_mace_tiny("test_alone.py", "-n", "2")
     result.assert_outcomes(passed=2)
     seen = json.loads(log.read_text())
     assert seen["first"] == max(1, seen["cores"] // 2)  # its share while the other worker was running

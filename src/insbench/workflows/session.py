@@ -259,7 +259,12 @@ class InsbenchSession:
             return
         torch.set_num_threads(cores)
         self.thread_limits["torch_threads"] = cores
-        self.thread_limits["torch_threads_raised"] = "to every core when the other xdist workers had finished"
+        from datetime import datetime, timezone
+
+        # records written from now on say so and when: stages built before this ran on the worker's share
+        self.thread_limits["torch_threads_raised"] = (
+            f"from the worker's share to every core at {datetime.now(timezone.utc).isoformat(timespec='seconds')}, "
+            "when the other xdist workers had finished")
         self._write(f"[insbench] the other workers have finished: this one now uses {cores} torch threads")
 
     def worker_finished(self) -> None:
